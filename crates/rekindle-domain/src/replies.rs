@@ -1,0 +1,1 @@
+//! Reply classification (offline, rule based).
