@@ -1,0 +1,161 @@
+//! The `REKINDLE_*` environment variables and how each one sets a key.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use crate::{Config, ConfigError, LogFormat, RunMode, Secret};
+
+type Setter = fn(&mut Config, &str) -> Result<(), ConfigError>;
+
+/// Every environment variable the program reads, with the key it sets. A
+/// variable with the `REKINDLE_` prefix that is not listed here gets a warning.
+pub const ENV_KEYS: &[(&str, Setter)] = &[
+    ("REKINDLE_ENV", |c, v| {
+        c.env = match v {
+            "production" => RunMode::Production,
+            "development" => RunMode::Development,
+            _ => return Err(invalid("REKINDLE_ENV", v, "development or production")),
+        };
+        Ok(())
+    }),
+    ("REKINDLE_DATA_DIR", |c, v| {
+        c.data_dir = PathBuf::from(v);
+        Ok(())
+    }),
+    ("REKINDLE_DATABASE_URL", |c, v| {
+        c.database.url = Some(Secret::new(v));
+        Ok(())
+    }),
+    ("REKINDLE_DATABASE_ADMIN_URL", |c, v| {
+        c.database.admin_url = Some(Secret::new(v));
+        Ok(())
+    }),
+    ("REKINDLE_DATABASE_MAX_CONNECTIONS", |c, v| {
+        c.database.max_connections = number("REKINDLE_DATABASE_MAX_CONNECTIONS", v, 1, 1000)?;
+        Ok(())
+    }),
+    ("REKINDLE_MASTER_KEY", |c, v| {
+        c.secrets.master_key = Some(Secret::new(v));
+        Ok(())
+    }),
+    ("REKINDLE_PUBLIC_BASE_URL", |c, v| {
+        url::Url::parse(v).map_err(|_| invalid("REKINDLE_PUBLIC_BASE_URL", v, "an absolute URL such as https://rekindle.example.com"))?;
+        c.server.public_base_url = v.trim_end_matches('/').to_owned();
+        Ok(())
+    }),
+    ("REKINDLE_OUTBOX_DIR", |c, v| {
+        c.outbox.dir = Some(PathBuf::from(v));
+        Ok(())
+    }),
+    ("REKINDLE_WORKER_BATCH_SIZE", |c, v| {
+        c.worker.batch_size = number("REKINDLE_WORKER_BATCH_SIZE", v, 1, 1000)?;
+        Ok(())
+    }),
+    ("REKINDLE_WORKER_POLL_INTERVAL_MS", |c, v| {
+        c.worker.poll_interval_ms = number("REKINDLE_WORKER_POLL_INTERVAL_MS", v, 10, 600_000)?;
+        Ok(())
+    }),
+    ("REKINDLE_WORKER_LEASE_SECONDS", |c, v| {
+        c.worker.lease_seconds = number("REKINDLE_WORKER_LEASE_SECONDS", v, 10, 86_400)?;
+        Ok(())
+    }),
+    ("REKINDLE_WORKER_SEND_SPACING_SECONDS", |c, v| {
+        c.worker.send_spacing_seconds = number("REKINDLE_WORKER_SEND_SPACING_SECONDS", v, 0, 3600)?;
+        Ok(())
+    }),
+    ("REKINDLE_WORKER_MAX_ATTEMPTS", |c, v| {
+        c.worker.max_attempts = number("REKINDLE_WORKER_MAX_ATTEMPTS", v, 1, 100)?;
+        Ok(())
+    }),
+    ("REKINDLE_IMPORT_MAX_FILE_BYTES", |c, v| {
+        c.import.max_file_bytes = number("REKINDLE_IMPORT_MAX_FILE_BYTES", v, 1024, u64::MAX)?;
+        Ok(())
+    }),
+    ("REKINDLE_IMPORT_MAX_COLUMNS", |c, v| {
+        c.import.max_columns = number("REKINDLE_IMPORT_MAX_COLUMNS", v, 1, 10_000)?;
+        Ok(())
+    }),
+    ("REKINDLE_IMPORT_MAX_FIELD_CHARS", |c, v| {
+        c.import.max_field_chars = number("REKINDLE_IMPORT_MAX_FIELD_CHARS", v, 16, 1_000_000)?;
+        Ok(())
+    }),
+    ("REKINDLE_IMPORT_DEFAULT_REGION", |c, v| {
+        c.import.default_region = (!v.trim().is_empty()).then(|| v.trim().to_ascii_uppercase());
+        Ok(())
+    }),
+    ("REKINDLE_LOG_FORMAT", |c, v| {
+        c.log.format = match v {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            _ => return Err(invalid("REKINDLE_LOG_FORMAT", v, "text or json")),
+        };
+        Ok(())
+    }),
+    ("REKINDLE_LOG_LEVEL", |c, v| {
+        c.log.level = v.to_owned();
+        Ok(())
+    }),
+];
+
+/// Secrets that may be given as a file path in `<NAME>_FILE`.
+const FILE_SECRETS: &[&str] = &[
+    "REKINDLE_MASTER_KEY",
+    "REKINDLE_DATABASE_URL",
+    "REKINDLE_DATABASE_ADMIN_URL",
+];
+
+/// Applies the environment on top of `config`.
+pub(crate) fn apply(
+    config: &mut Config,
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> Result<(), ConfigError> {
+    let vars: Vec<(String, String)> = vars
+        .into_iter()
+        .filter(|(name, _)| name.starts_with("REKINDLE_"))
+        .collect();
+
+    for (name, value) in &vars {
+        if let Some(base) = name.strip_suffix("_FILE").filter(|base| FILE_SECRETS.contains(base)) {
+            let text = std::fs::read_to_string(value).map_err(|e| {
+                invalid(name, value, &format!("a readable file containing the secret ({e})"))
+            })?;
+            set(config, base, text.trim())?;
+        } else if let Some((_, setter)) = ENV_KEYS.iter().find(|(key, _)| key == name) {
+            setter(config, value)?;
+        } else if !name.starts_with("REKINDLE_TEST_") {
+            tracing::warn!(variable = %name, "unknown configuration variable ignored");
+        }
+    }
+    Ok(())
+}
+
+fn set(config: &mut Config, name: &str, value: &str) -> Result<(), ConfigError> {
+    match ENV_KEYS.iter().find(|(key, _)| *key == name) {
+        Some((_, setter)) => setter(config, value),
+        None => Err(invalid(name, value, "a known configuration variable")),
+    }
+}
+
+fn invalid(key: &str, value: &str, expected: &str) -> ConfigError {
+    // Values of secrets are never echoed back.
+    let shown = if FILE_SECRETS.contains(&key) { "[redacted]" } else { value };
+    ConfigError::InvalidValue {
+        key: key.to_owned(),
+        value: shown.to_owned(),
+        expected: expected.to_owned(),
+    }
+}
+
+fn number<T>(key: &str, value: &str, min: T, max: T) -> Result<T, ConfigError>
+where
+    T: FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let parsed = value
+        .trim()
+        .parse::<T>()
+        .map_err(|_| invalid(key, value, &format!("a whole number from {min} to {max}")))?;
+    if parsed < min || parsed > max {
+        return Err(invalid(key, value, &format!("a whole number from {min} to {max}")));
+    }
+    Ok(parsed)
+}

@@ -1,0 +1,313 @@
+//! Rekindle's configuration, read in layers: built-in defaults, then an optional
+//! TOML file, then `REKINDLE_*` environment variables. Any secret can also be
+//! read from a file named by the same variable with a `_FILE` suffix. Every key
+//! is documented in `docs/configuration.md`.
+
+mod env;
+mod secret;
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use env::ENV_KEYS;
+pub use secret::Secret;
+
+/// Minimum length of the master key in production, in characters.
+pub const MIN_MASTER_KEY_LEN: usize = 32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {source}")]
+    ReadFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration file {path}: {message}")]
+    ParseFile { path: PathBuf, message: String },
+    #[error("invalid value for {key}: {value:?}: {expected}")]
+    InvalidValue {
+        key: String,
+        value: String,
+        expected: String,
+    },
+    #[error("{key} is required in production: {hint}")]
+    MissingSecret { key: String, hint: String },
+    #[error("{key} is too short for production: {length} characters, at least {minimum} required")]
+    WeakSecret {
+        key: String,
+        length: usize,
+        minimum: usize,
+    },
+    #[error("{key} must use https in production, got {value:?}")]
+    InsecureUrl { key: String, value: String },
+}
+
+/// Whether the program runs for development or production. Production refuses
+/// to start with a missing or weak secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum RunMode {
+    #[default]
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub env: RunMode,
+    /// Directory for the SQLite file and the local outbox.
+    pub data_dir: PathBuf,
+    pub database: DatabaseConfig,
+    pub secrets: SecretsConfig,
+    pub server: ServerConfig,
+    pub outbox: OutboxConfig,
+    pub worker: WorkerConfig,
+    pub import: ImportConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `postgres://...` or `sqlite:...`; empty means `<data_dir>/rekindle.sqlite`.
+    pub url: Option<Secret>,
+    /// Owner URL used by `rekindle migrate` on PostgreSQL.
+    pub admin_url: Option<Secret>,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecretsConfig {
+    /// Master key from which per-purpose keys (signed links, token encryption)
+    /// are derived.
+    pub master_key: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Base URL that recipients reach, used in unsubscribe links.
+    pub public_base_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboxConfig {
+    /// Directory for `.eml` and SMS files; empty means `<data_dir>/outbox`.
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerConfig {
+    /// Jobs claimed per poll.
+    pub batch_size: u32,
+    /// Milliseconds between polls when the queue is empty.
+    pub poll_interval_ms: u64,
+    /// Seconds a claimed job stays leased before another worker may take it.
+    pub lease_seconds: u64,
+    /// Seconds between two scheduled sends of one campaign (staggering).
+    pub send_spacing_seconds: u64,
+    /// Attempts before a job goes to the dead-letter state.
+    pub max_attempts: i32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImportConfig {
+    /// Largest accepted CSV file, in bytes.
+    pub max_file_bytes: u64,
+    /// Most columns accepted in one file.
+    pub max_columns: usize,
+    /// Longest accepted field, in characters.
+    pub max_field_chars: usize,
+    /// ISO 3166 region for phone numbers written without a country code.
+    pub default_region: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// `tracing` filter, such as `info` or `rekindle=debug`; `RUST_LOG` wins.
+    pub level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            env: RunMode::Development,
+            data_dir: PathBuf::from("rekindle-data"),
+            database: DatabaseConfig::default(),
+            secrets: SecretsConfig::default(),
+            server: ServerConfig::default(),
+            outbox: OutboxConfig::default(),
+            worker: WorkerConfig::default(),
+            import: ImportConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            admin_url: None,
+            max_connections: 8,
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            public_base_url: "http://127.0.0.1:8080".into(),
+        }
+    }
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 20,
+            poll_interval_ms: 1000,
+            lease_seconds: 300,
+            send_spacing_seconds: 30,
+            max_attempts: 5,
+        }
+    }
+}
+
+impl Default for ImportConfig {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 512 * 1024 * 1024,
+            max_columns: 200,
+            max_field_chars: 10_000,
+            default_region: None,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+/// Master key used in development when none is configured. Production refuses it.
+const DEVELOPMENT_MASTER_KEY: &str = "rekindle-development-master-key-not-for-production";
+
+impl Config {
+    /// Loads the configuration from `file` (if given) and the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(file, std::env::vars())
+    }
+
+    /// Loads from `file` and the given environment, then validates.
+    pub fn load_from(
+        file: Option<&Path>,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut config = match file {
+            Some(path) => Self::from_file(path)?,
+            None => Self::default(),
+        };
+        env::apply(&mut config, vars)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ReadFile {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::ParseFile {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Checks what production needs; development only gets warnings.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.env != RunMode::Production {
+            if self.secrets.master_key.is_none() {
+                tracing::warn!(
+                    "REKINDLE_MASTER_KEY is not set: using the built-in development key, which production refuses"
+                );
+            }
+            return Ok(());
+        }
+
+        let key = self
+            .secrets
+            .master_key
+            .as_ref()
+            .ok_or_else(|| ConfigError::MissingSecret {
+                key: "REKINDLE_MASTER_KEY".into(),
+                hint: format!(
+                    "set it (or REKINDLE_MASTER_KEY_FILE) to a random string of at least {MIN_MASTER_KEY_LEN} characters, e.g. from `openssl rand -base64 48`"
+                ),
+            })?;
+        let length = key.expose().chars().count();
+        if length < MIN_MASTER_KEY_LEN || key.expose() == DEVELOPMENT_MASTER_KEY {
+            return Err(ConfigError::WeakSecret {
+                key: "REKINDLE_MASTER_KEY".into(),
+                length,
+                minimum: MIN_MASTER_KEY_LEN,
+            });
+        }
+        if !self.server.public_base_url.starts_with("https://") {
+            return Err(ConfigError::InsecureUrl {
+                key: "REKINDLE_PUBLIC_BASE_URL".into(),
+                value: self.server.public_base_url.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The master key, or the development key outside production.
+    pub fn master_key(&self) -> Secret {
+        self.secrets
+            .master_key
+            .clone()
+            .unwrap_or_else(|| Secret::new(DEVELOPMENT_MASTER_KEY))
+    }
+
+    /// The database URL: the configured one, else the SQLite file in the data directory.
+    pub fn database_url(&self) -> Secret {
+        match &self.database.url {
+            Some(url) if !url.expose().is_empty() => url.clone(),
+            _ => Secret::new(format!(
+                "sqlite://{}",
+                self.data_dir.join("rekindle.sqlite").display()
+            )),
+        }
+    }
+
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.outbox
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("outbox"))
+    }
+}
+
+#[cfg(test)]
+mod tests;

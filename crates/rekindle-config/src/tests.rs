@@ -1,0 +1,116 @@
+use std::io::Write;
+
+use super::*;
+
+fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+#[test]
+fn defaults_use_sqlite_in_data_dir() {
+    let config = Config::load_from(None, vars(&[("REKINDLE_DATA_DIR", "/tmp/rk")])).unwrap();
+    assert_eq!(config.database_url().expose(), "sqlite:///tmp/rk/rekindle.sqlite");
+    assert_eq!(config.outbox_dir(), PathBuf::from("/tmp/rk/outbox"));
+    assert_eq!(config.worker.max_attempts, 5);
+}
+
+#[test]
+fn production_requires_master_key() {
+    let error = Config::load_from(None, vars(&[("REKINDLE_ENV", "production")])).unwrap_err();
+    assert!(matches!(error, ConfigError::MissingSecret { .. }));
+    assert!(error.to_string().contains("REKINDLE_MASTER_KEY"));
+}
+
+#[test]
+fn production_rejects_short_master_key() {
+    let error = Config::load_from(
+        None,
+        vars(&[("REKINDLE_ENV", "production"), ("REKINDLE_MASTER_KEY", "short")]),
+    )
+    .unwrap_err();
+    assert!(matches!(error, ConfigError::WeakSecret { length: 5, .. }));
+}
+
+#[test]
+fn production_requires_https_base_url() {
+    let key = "k".repeat(40);
+    let error = Config::load_from(
+        None,
+        vars(&[("REKINDLE_ENV", "production"), ("REKINDLE_MASTER_KEY", &key)]),
+    )
+    .unwrap_err();
+    assert!(matches!(error, ConfigError::InsecureUrl { .. }));
+
+    let config = Config::load_from(
+        None,
+        vars(&[
+            ("REKINDLE_ENV", "production"),
+            ("REKINDLE_MASTER_KEY", &key),
+            ("REKINDLE_PUBLIC_BASE_URL", "https://rekindle.example.com/"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(config.server.public_base_url, "https://rekindle.example.com");
+}
+
+#[test]
+fn secrets_are_redacted_in_debug() {
+    let config = Config::load_from(
+        None,
+        vars(&[
+            ("REKINDLE_MASTER_KEY", "super-secret-value-1234567890abcdef"),
+            ("REKINDLE_DATABASE_URL", "postgres://app:hunter2@db/rekindle"),
+        ]),
+    )
+    .unwrap();
+    let debug = format!("{config:?}");
+    assert!(!debug.contains("super-secret-value"));
+    assert!(!debug.contains("hunter2"));
+    assert!(debug.contains("[redacted]"));
+}
+
+#[test]
+fn secret_from_file() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(file, "file-secret-abcdefghijklmnopqrstuvwxyz").unwrap();
+    let path = file.path().to_str().unwrap().to_owned();
+    let config = Config::load_from(None, vars(&[("REKINDLE_MASTER_KEY_FILE", &path)])).unwrap();
+    assert_eq!(
+        config.master_key().expose(),
+        "file-secret-abcdefghijklmnopqrstuvwxyz"
+    );
+}
+
+#[test]
+fn toml_file_then_environment() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(
+        file,
+        "data_dir = \"/srv/rk\"\n[worker]\nbatch_size = 7\n[import]\ndefault_region = \"GB\""
+    )
+    .unwrap();
+    let config = Config::load_from(
+        Some(file.path()),
+        vars(&[("REKINDLE_WORKER_BATCH_SIZE", "9")]),
+    )
+    .unwrap();
+    assert_eq!(config.data_dir, PathBuf::from("/srv/rk"));
+    assert_eq!(config.worker.batch_size, 9);
+    assert_eq!(config.import.default_region.as_deref(), Some("GB"));
+}
+
+#[test]
+fn invalid_values_name_the_key() {
+    let error = Config::load_from(None, vars(&[("REKINDLE_WORKER_BATCH_SIZE", "lots")])).unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("REKINDLE_WORKER_BATCH_SIZE"), "{text}");
+    assert!(text.contains("lots"), "{text}");
+
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(file, "[worker]\nbach_size = 7").unwrap();
+    let error = Config::load_from(Some(file.path()), vars(&[])).unwrap_err();
+    assert!(error.to_string().contains("bach_size"), "{error}");
+}

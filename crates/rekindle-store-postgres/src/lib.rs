@@ -1,0 +1,147 @@
+//! Rekindle's PostgreSQL backend, for a fleet of API and worker processes.
+//!
+//! Two roles are involved. The owner (the URL given to `migrate`) creates the
+//! tables and row-level security policies; the application role `rekindle_app`
+//! owns nothing, has no BYPASSRLS, and is what `PostgresStore` connects as. Each
+//! tenant transaction sets `rekindle.account_id` with `set_config(..., true)`,
+//! which lasts only until the transaction ends, so a pooled connection never
+//! carries one tenant's setting into another's work.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rekindle_domain::AccountId;
+use rekindle_store::{Backend, Store, StoreError, SystemTx, TenantTx};
+use rekindle_store_sql::map_error;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
+
+mod dialect {
+    pub const FOR_UPDATE: &str = " FOR UPDATE";
+    pub const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+}
+
+mod repo {
+    pub type Db = sqlx::Postgres;
+
+    include!("../../rekindle-store-sql/src/shared/prelude.rs");
+    include!("../../rekindle-store-sql/src/shared/leads.rs");
+    include!("../../rekindle-store-sql/src/shared/imports.rs");
+    include!("../../rekindle-store-sql/src/shared/campaigns.rs");
+    include!("../../rekindle-store-sql/src/shared/messages.rs");
+    include!("../../rekindle-store-sql/src/shared/jobs.rs");
+    include!("../../rekindle-store-sql/src/shared/audit.rs");
+    include!("../../rekindle-store-sql/src/shared/tx.rs");
+}
+
+pub mod testing;
+
+/// Name of the application role created by the grant script.
+pub const APP_ROLE: &str = "rekindle_app";
+
+/// Grants for the application role, run by the owner after every migration.
+const GRANT_APP_ROLE_SQL: &str = include_str!("../sql/grant_app_role.sql");
+
+/// Upper bound on every statement, so a stuck query cannot hold a worker.
+const STATEMENT_TIMEOUT: &str = "30s";
+
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects as the application role. `url` must name a role without
+    /// BYPASSRLS that owns no table; `check_role` verifies that.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let options: PgConnectOptions = url
+            .parse()
+            .map_err(|e| StoreError::Invalid(format!("invalid PostgreSQL URL: {e}")))?;
+        let options = options.options([("statement_timeout", STATEMENT_TIMEOUT)]);
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await
+            .map_err(map_error)?;
+        let store = Self { pool };
+        store.check_role().await?;
+        Ok(store)
+    }
+
+    /// Rejects a connection whose role would bypass row-level security.
+    async fn check_role(&self) -> Result<(), StoreError> {
+        let (name, bypass): (String, bool) = sqlx::query_as(
+            "SELECT rolname::text, rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(map_error)?;
+        if bypass {
+            return Err(StoreError::Invalid(format!(
+                "the database role {name:?} is a superuser or has BYPASSRLS, so row-level security \
+                 would not apply: connect as {APP_ROLE:?} (set database.url) and keep the owner \
+                 role for database.admin_url"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Applies the migrations as the owner role at `admin_url`, then creates and
+    /// grants the application role.
+    pub async fn migrate(admin_url: &str) -> Result<(), StoreError> {
+        let mut conn = PgConnection::connect(admin_url).await.map_err(map_error)?;
+        sqlx::migrate!("./migrations")
+            .run(&mut conn)
+            .await
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        sqlx::raw_sql(GRANT_APP_ROLE_SQL)
+            .execute(&mut conn)
+            .await
+            .map_err(|e| StoreError::Migration(format!("granting {APP_ROLE}: {e}")))?;
+        conn.close().await.map_err(map_error)
+    }
+
+    /// Derives the application role's URL from the owner's URL by replacing the
+    /// user name, for set-ups where both use the same authentication (local
+    /// trust, or a password set by the operator in `password`).
+    pub fn app_url_from_admin(admin_url: &str, password: Option<&str>) -> Result<String, StoreError> {
+        let mut url = url::Url::parse(admin_url)
+            .map_err(|e| StoreError::Invalid(format!("invalid PostgreSQL URL: {e}")))?;
+        url.set_username(APP_ROLE)
+            .and_then(|_| url.set_password(password))
+            .map_err(|_| StoreError::Invalid("the PostgreSQL URL cannot carry a user name".into()))?;
+        Ok(url.to_string())
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn begin(&self, account: AccountId) -> Result<Box<dyn TenantTx>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(map_error)?;
+        sqlx::query("SELECT set_config('rekindle.account_id', $1, true)")
+            .bind(account.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_error)?;
+        Ok(Box::new(repo::SqlTenantTx::new(tx, account)))
+    }
+
+    async fn begin_system(&self, component: &str) -> Result<Box<dyn SystemTx>, StoreError> {
+        tracing::trace!(component, "system transaction");
+        let mut tx = self.pool.begin().await.map_err(map_error)?;
+        sqlx::query("SELECT set_config('rekindle.system', 'on', true)")
+            .execute(&mut *tx)
+            .await
+            .map_err(map_error)?;
+        Ok(Box::new(repo::SqlSystemTx::new(tx)))
+    }
+}

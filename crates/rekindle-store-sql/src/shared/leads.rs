@@ -1,0 +1,376 @@
+// Lead, signal and suppression queries, shared by both backends.
+
+const LEAD_COLUMNS: &str = "id, account_id, external_id, email, phone, first_name, last_name, \
+    company, job_title, industry, website, city, country, time_zone, notes, crm_status, \
+    last_contacted_at, crm_created_at, engagement_count, custom_fields, status, score, tier, \
+    score_reasons, import_id, import_ref, created_at, updated_at";
+
+fn lead_from_row(row: &DbRow) -> Result<Lead, StoreError> {
+    let email: Option<String> = row.try_get("email").map_err(map_error)?;
+    let phone: Option<String> = row.try_get("phone").map_err(map_error)?;
+    let custom: Json<Value> = row.try_get("custom_fields").map_err(map_error)?;
+    let score: Option<i32> = row.try_get("score").map_err(map_error)?;
+    let engagement: Option<i32> = row.try_get("engagement_count").map_err(map_error)?;
+    let reasons: Json<Value> = row.try_get("score_reasons").map_err(map_error)?;
+
+    let fields = LeadFields {
+        external_id: row.try_get("external_id").map_err(map_error)?,
+        email: email
+            .map(|text| Email::parse(&text).map_err(|e| StoreError::Corrupt(format!("lead email: {e}"))))
+            .transpose()?,
+        phone: phone
+            .map(|text| Phone::parse(&text, None).map_err(|e| StoreError::Corrupt(format!("lead phone: {e}"))))
+            .transpose()?,
+        first_name: row.try_get("first_name").map_err(map_error)?,
+        last_name: row.try_get("last_name").map_err(map_error)?,
+        company: row.try_get("company").map_err(map_error)?,
+        job_title: row.try_get("job_title").map_err(map_error)?,
+        industry: row.try_get("industry").map_err(map_error)?,
+        website: row.try_get("website").map_err(map_error)?,
+        city: row.try_get("city").map_err(map_error)?,
+        country: row.try_get("country").map_err(map_error)?,
+        time_zone: row.try_get("time_zone").map_err(map_error)?,
+        notes: row.try_get("notes").map_err(map_error)?,
+        crm_status: row.try_get("crm_status").map_err(map_error)?,
+        last_contacted_at: row.try_get("last_contacted_at").map_err(map_error)?,
+        crm_created_at: row.try_get("crm_created_at").map_err(map_error)?,
+        engagement_count: engagement.map(|count| count.max(0) as u32),
+        custom_fields: serde_json::from_value(custom.0)
+            .map_err(|e| StoreError::Corrupt(format!("lead custom_fields: {e}")))?,
+    };
+    let status: String = row.try_get("status").map_err(map_error)?;
+    let tier: Option<String> = row.try_get("tier").map_err(map_error)?;
+    let import_id: Option<Uuid> = row.try_get("import_id").map_err(map_error)?;
+
+    Ok(Lead {
+        id: LeadId(row.try_get("id").map_err(map_error)?),
+        account_id: AccountId(row.try_get("account_id").map_err(map_error)?),
+        fields,
+        status: parse_enum(&status)?,
+        score: score.map(|value| value.clamp(0, 100) as u8),
+        tier: parse_opt_enum(tier)?,
+        score_reasons: reasons.0,
+        import_id: import_id.map(ImportId),
+        import_ref: row.try_get("import_ref").map_err(map_error)?,
+        created_at: row.try_get("created_at").map_err(map_error)?,
+        updated_at: row.try_get("updated_at").map_err(map_error)?,
+    })
+}
+
+async fn insert_lead(
+    conn: &mut Conn,
+    account: AccountId,
+    lead: &NewLead,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let f = &lead.fields;
+    let now = micros(now);
+    sqlx::query(
+        "INSERT INTO leads (id, account_id, external_id, email, phone, first_name, last_name, \
+         company, job_title, industry, website, city, country, time_zone, notes, crm_status, \
+         last_contacted_at, crm_created_at, engagement_count, custom_fields, status, \
+         import_id, import_ref, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+         $18, $19, $20, 'dormant', $21, $22, $23, $23)",
+    )
+    .bind(lead.id.0)
+    .bind(account.0)
+    .bind(&f.external_id)
+    .bind(f.email.as_ref().map(Email::as_str))
+    .bind(f.phone.as_ref().map(Phone::as_str))
+    .bind(&f.first_name)
+    .bind(&f.last_name)
+    .bind(&f.company)
+    .bind(&f.job_title)
+    .bind(&f.industry)
+    .bind(&f.website)
+    .bind(&f.city)
+    .bind(&f.country)
+    .bind(&f.time_zone)
+    .bind(&f.notes)
+    .bind(&f.crm_status)
+    .bind(f.last_contacted_at.map(micros))
+    .bind(f.crm_created_at.map(micros))
+    .bind(f.engagement_count.map(|count| count.min(i32::MAX as u32) as i32))
+    .bind(Json(f.custom_fields.to_json()))
+    .bind(lead.import_id.map(|id| id.0))
+    .bind(&lead.import_ref)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(())
+}
+
+async fn update_lead_fields(
+    conn: &mut Conn,
+    account: AccountId,
+    id: LeadId,
+    f: &LeadFields,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let result = sqlx::query(
+        "UPDATE leads SET external_id = $3, email = $4, phone = $5, first_name = $6, \
+         last_name = $7, company = $8, job_title = $9, industry = $10, website = $11, \
+         city = $12, country = $13, time_zone = $14, notes = $15, crm_status = $16, \
+         last_contacted_at = $17, crm_created_at = $18, engagement_count = $19, \
+         custom_fields = $20, updated_at = $21 \
+         WHERE account_id = $1 AND id = $2",
+    )
+    .bind(account.0)
+    .bind(id.0)
+    .bind(&f.external_id)
+    .bind(f.email.as_ref().map(Email::as_str))
+    .bind(f.phone.as_ref().map(Phone::as_str))
+    .bind(&f.first_name)
+    .bind(&f.last_name)
+    .bind(&f.company)
+    .bind(&f.job_title)
+    .bind(&f.industry)
+    .bind(&f.website)
+    .bind(&f.city)
+    .bind(&f.country)
+    .bind(&f.time_zone)
+    .bind(&f.notes)
+    .bind(&f.crm_status)
+    .bind(f.last_contacted_at.map(micros))
+    .bind(f.crm_created_at.map(micros))
+    .bind(f.engagement_count.map(|count| count.min(i32::MAX as u32) as i32))
+    .bind(Json(f.custom_fields.to_json()))
+    .bind(micros(now))
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    if result.rows_affected() == 0 {
+        return Err(StoreError::not_found("lead", id));
+    }
+    Ok(())
+}
+
+async fn get_lead(conn: &mut Conn, account: AccountId, id: LeadId) -> Result<Option<Lead>, StoreError> {
+    let sql = format!("SELECT {LEAD_COLUMNS} FROM leads WHERE account_id = $1 AND id = $2");
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(account.0)
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await
+        .map_err(map_error)?;
+    row.as_ref().map(lead_from_row).transpose()
+}
+
+async fn find_leads_by(
+    conn: &mut Conn,
+    account: AccountId,
+    column: &str,
+    values: &[String],
+) -> Result<Vec<Lead>, StoreError> {
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {LEAD_COLUMNS} FROM leads WHERE account_id = $1 AND {column} IN ({})",
+        placeholders(2, values.len())
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql)).bind(account.0);
+    for value in values {
+        query = query.bind(value);
+    }
+    let rows = query.fetch_all(conn).await.map_err(map_error)?;
+    rows.iter().map(lead_from_row).collect()
+}
+
+async fn list_leads(
+    conn: &mut Conn,
+    account: AccountId,
+    filter: &LeadFilter,
+    page: PageRequest,
+) -> Result<Page<Lead>, StoreError> {
+    let sql = format!(
+        "SELECT {LEAD_COLUMNS} FROM leads WHERE account_id = $1 AND id > $2 \
+         AND ($3 IS NULL OR tier = $3) AND ($4 IS NULL OR status = $4) \
+         AND ($5 IS NULL OR import_id = $5) ORDER BY id LIMIT $6"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(account.0)
+        .bind(page.after_uuid())
+        .bind(filter.tier.map(Tier::as_str))
+        .bind(filter.status.map(LeadStatus::as_str))
+        .bind(filter.import_id.map(|id| id.0))
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(conn)
+        .await
+        .map_err(map_error)?;
+    let leads = rows.iter().map(lead_from_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(leads, page.limit, |lead| lead.id.0))
+}
+
+async fn set_lead_score(
+    conn: &mut Conn,
+    account: AccountId,
+    id: LeadId,
+    score: u8,
+    tier: Tier,
+    reasons: &Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let result = sqlx::query(
+        "UPDATE leads SET score = $3, tier = $4, score_reasons = $5, updated_at = $6 \
+         WHERE account_id = $1 AND id = $2",
+    )
+    .bind(account.0)
+    .bind(id.0)
+    .bind(i32::from(score))
+    .bind(tier.as_str())
+    .bind(Json(reasons))
+    .bind(micros(now))
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    if result.rows_affected() == 0 {
+        return Err(StoreError::not_found("lead", id));
+    }
+    Ok(())
+}
+
+async fn set_lead_status(
+    conn: &mut Conn,
+    account: AccountId,
+    id: LeadId,
+    status: LeadStatus,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let result = sqlx::query(
+        "UPDATE leads SET status = $3, updated_at = $4 WHERE account_id = $1 AND id = $2",
+    )
+    .bind(account.0)
+    .bind(id.0)
+    .bind(status.as_str())
+    .bind(micros(now))
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    if result.rows_affected() == 0 {
+        return Err(StoreError::not_found("lead", id));
+    }
+    Ok(())
+}
+
+async fn count_leads_by_tier(
+    conn: &mut Conn,
+    account: AccountId,
+) -> Result<Vec<(Option<Tier>, i64)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT tier, count(*) AS n FROM leads WHERE account_id = $1 GROUP BY tier ORDER BY tier",
+    )
+    .bind(account.0)
+    .fetch_all(conn)
+    .await
+    .map_err(map_error)?;
+    rows.iter()
+        .map(|row| {
+            let tier: Option<String> = row.try_get("tier").map_err(map_error)?;
+            let count: i64 = row.try_get("n").map_err(map_error)?;
+            Ok((parse_opt_enum(tier)?, count))
+        })
+        .collect()
+}
+
+async fn insert_signals(
+    conn: &mut Conn,
+    account: AccountId,
+    lead: LeadId,
+    signals: &[SignalInput],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for signal in signals {
+        sqlx::query(
+            "INSERT INTO lead_signals (id, account_id, lead_id, kind, summary, source, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(SignalId::new().0)
+        .bind(account.0)
+        .bind(lead.0)
+        .bind(&signal.kind)
+        .bind(&signal.summary)
+        .bind(&signal.source)
+        .bind(micros(now))
+        .execute(&mut *conn)
+        .await
+        .map_err(map_error)?;
+    }
+    Ok(())
+}
+
+async fn list_signals(conn: &mut Conn, account: AccountId, lead: LeadId) -> Result<Vec<Signal>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, lead_id, kind, summary, source, created_at FROM lead_signals \
+         WHERE account_id = $1 AND lead_id = $2 ORDER BY id",
+    )
+    .bind(account.0)
+    .bind(lead.0)
+    .fetch_all(conn)
+    .await
+    .map_err(map_error)?;
+    rows.iter()
+        .map(|row| {
+            Ok(Signal {
+                id: SignalId(row.try_get("id").map_err(map_error)?),
+                lead_id: LeadId(row.try_get("lead_id").map_err(map_error)?),
+                input: SignalInput {
+                    kind: row.try_get("kind").map_err(map_error)?,
+                    summary: row.try_get("summary").map_err(map_error)?,
+                    source: row.try_get("source").map_err(map_error)?,
+                },
+                created_at: row.try_get("created_at").map_err(map_error)?,
+            })
+        })
+        .collect()
+}
+
+async fn suppressed_values(
+    conn: &mut Conn,
+    account: AccountId,
+    kind: ContactKind,
+    values: &[String],
+) -> Result<Vec<String>, StoreError> {
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT DISTINCT value FROM suppressions WHERE (account_id = $1 OR account_id IS NULL) \
+         AND kind = $2 AND value IN ({})",
+        placeholders(3, values.len())
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql)).bind(account.0).bind(kind.as_str());
+    for value in values {
+        query = query.bind(value);
+    }
+    let rows = query.fetch_all(conn).await.map_err(map_error)?;
+    rows.iter()
+        .map(|row| row.try_get::<String, _>("value").map_err(map_error))
+        .collect()
+}
+
+async fn add_suppression(
+    conn: &mut Conn,
+    account: AccountId,
+    kind: ContactKind,
+    value: &str,
+    reason: SuppressionReason,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let result = sqlx::query(
+        "INSERT INTO suppressions (id, account_id, kind, value, reason, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(SuppressionId::new().0)
+    .bind(account.0)
+    .bind(kind.as_str())
+    .bind(value)
+    .bind(reason.as_str())
+    .bind(micros(now))
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(result.rows_affected() == 1)
+}

@@ -1,0 +1,391 @@
+// The transaction handles, shared by both backends. Every tenant method passes
+// the handle's own account id to the query, so no caller can reach another
+// account's rows through it.
+
+pub struct SqlTenantTx {
+    tx: DbTx,
+    account: AccountId,
+}
+
+impl SqlTenantTx {
+    pub fn new(tx: DbTx, account: AccountId) -> Self {
+        Self { tx, account }
+    }
+}
+
+#[async_trait]
+impl TenantTx for SqlTenantTx {
+    fn account_id(&self) -> AccountId {
+        self.account
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await.map_err(map_error)
+    }
+
+    async fn account(&mut self) -> Result<Account, StoreError> {
+        get_account(&mut self.tx, self.account).await
+    }
+
+    async fn insert_lead(&mut self, lead: &NewLead, now: DateTime<Utc>) -> Result<(), StoreError> {
+        insert_lead(&mut self.tx, self.account, lead, now).await
+    }
+
+    async fn update_lead_fields(
+        &mut self,
+        id: LeadId,
+        fields: &LeadFields,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        update_lead_fields(&mut self.tx, self.account, id, fields, now).await
+    }
+
+    async fn get_lead(&mut self, id: LeadId) -> Result<Option<Lead>, StoreError> {
+        get_lead(&mut self.tx, self.account, id).await
+    }
+
+    async fn find_leads_by_emails(&mut self, emails: &[String]) -> Result<Vec<Lead>, StoreError> {
+        find_leads_by(&mut self.tx, self.account, "email", emails).await
+    }
+
+    async fn find_leads_by_phones(&mut self, phones: &[String]) -> Result<Vec<Lead>, StoreError> {
+        find_leads_by(&mut self.tx, self.account, "phone", phones).await
+    }
+
+    async fn list_leads(
+        &mut self,
+        filter: &LeadFilter,
+        page: PageRequest,
+    ) -> Result<Page<Lead>, StoreError> {
+        list_leads(&mut self.tx, self.account, filter, page).await
+    }
+
+    async fn set_lead_score(
+        &mut self,
+        id: LeadId,
+        score: u8,
+        tier: Tier,
+        reasons: &Value,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        set_lead_score(&mut self.tx, self.account, id, score, tier, reasons, now).await
+    }
+
+    async fn set_lead_status(
+        &mut self,
+        id: LeadId,
+        status: LeadStatus,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        set_lead_status(&mut self.tx, self.account, id, status, now).await
+    }
+
+    async fn count_leads_by_tier(&mut self) -> Result<Vec<(Option<Tier>, i64)>, StoreError> {
+        count_leads_by_tier(&mut self.tx, self.account).await
+    }
+
+    async fn insert_signals(
+        &mut self,
+        lead: LeadId,
+        signals: &[SignalInput],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        insert_signals(&mut self.tx, self.account, lead, signals, now).await
+    }
+
+    async fn list_signals(&mut self, lead: LeadId) -> Result<Vec<Signal>, StoreError> {
+        list_signals(&mut self.tx, self.account, lead).await
+    }
+
+    async fn suppressed_values(
+        &mut self,
+        kind: ContactKind,
+        values: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        suppressed_values(&mut self.tx, self.account, kind, values).await
+    }
+
+    async fn add_suppression(
+        &mut self,
+        kind: ContactKind,
+        value: &str,
+        reason: SuppressionReason,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        add_suppression(&mut self.tx, self.account, kind, value, reason, now).await
+    }
+
+    async fn create_import(
+        &mut self,
+        id: ImportId,
+        file_name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        create_import(&mut self.tx, self.account, id, file_name, now).await
+    }
+
+    async fn update_import(
+        &mut self,
+        id: ImportId,
+        status: ImportStatus,
+        counts: &ImportCounts,
+        details: &ImportDetails,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        update_import(&mut self.tx, self.account, id, status, counts, details, now).await
+    }
+
+    async fn get_import(&mut self, id: ImportId) -> Result<Option<Import>, StoreError> {
+        get_import(&mut self.tx, self.account, id).await
+    }
+
+    async fn insert_import_rows(
+        &mut self,
+        id: ImportId,
+        rows: &[ImportRowReport],
+    ) -> Result<(), StoreError> {
+        insert_import_rows(&mut self.tx, self.account, id, rows).await
+    }
+
+    async fn list_import_rows(
+        &mut self,
+        id: ImportId,
+        after_record: i64,
+        limit: u32,
+    ) -> Result<Vec<ImportRowReport>, StoreError> {
+        list_import_rows(&mut self.tx, self.account, id, after_record, limit).await
+    }
+
+    async fn create_campaign(
+        &mut self,
+        id: CampaignId,
+        spec: &CampaignSpec,
+        now: DateTime<Utc>,
+    ) -> Result<(Campaign, Vec<Step>), StoreError> {
+        create_campaign(&mut self.tx, self.account, id, spec, now).await
+    }
+
+    async fn get_campaign(&mut self, id: CampaignId) -> Result<Option<Campaign>, StoreError> {
+        get_campaign(&mut self.tx, self.account, id).await
+    }
+
+    async fn list_steps(&mut self, campaign: CampaignId) -> Result<Vec<Step>, StoreError> {
+        list_steps(&mut self.tx, self.account, campaign).await
+    }
+
+    async fn set_campaign_status(
+        &mut self,
+        id: CampaignId,
+        status: CampaignStatus,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        set_campaign_status(&mut self.tx, self.account, id, status, now).await
+    }
+
+    async fn enroll_leads(
+        &mut self,
+        campaign: CampaignId,
+        leads: &[LeadId],
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        enroll_leads(&mut self.tx, self.account, campaign, leads, now).await
+    }
+
+    async fn list_enrollments(
+        &mut self,
+        campaign: CampaignId,
+        page: PageRequest,
+    ) -> Result<Page<Enrollment>, StoreError> {
+        list_enrollments(&mut self.tx, self.account, campaign, page).await
+    }
+
+    async fn get_enrollment(&mut self, id: EnrollmentId) -> Result<Option<Enrollment>, StoreError> {
+        get_enrollment(&mut self.tx, self.account, id).await
+    }
+
+    async fn update_enrollment(
+        &mut self,
+        id: EnrollmentId,
+        status: EnrollmentStatus,
+        current_step: i32,
+        next_run_at: Option<DateTime<Utc>>,
+        stop_reason: Option<&str>,
+    ) -> Result<(), StoreError> {
+        update_enrollment(&mut self.tx, self.account, id, status, current_step, next_run_at, stop_reason)
+            .await
+    }
+
+    async fn active_enrollments_of_lead(&mut self, lead: LeadId) -> Result<Vec<Enrollment>, StoreError> {
+        active_enrollments_of_lead(&mut self.tx, self.account, lead).await
+    }
+
+    async fn insert_message(&mut self, message: &NewMessage, now: DateTime<Utc>) -> Result<(), StoreError> {
+        insert_message(&mut self.tx, self.account, message, now).await
+    }
+
+    async fn get_message(&mut self, id: MessageId) -> Result<Option<Message>, StoreError> {
+        get_message_by(&mut self.tx, self.account, MessageKey::Id(id)).await
+    }
+
+    async fn find_message_by_rfc_id(&mut self, rfc_message_id: &str) -> Result<Option<Message>, StoreError> {
+        get_message_by(&mut self.tx, self.account, MessageKey::RfcMessageId(rfc_message_id)).await
+    }
+
+    async fn advance_message(
+        &mut self,
+        id: MessageId,
+        status: MessageStatus,
+        update: &MessageUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        advance_message(&mut self.tx, self.account, id, status, update, now).await
+    }
+
+    async fn list_messages(
+        &mut self,
+        campaign: Option<CampaignId>,
+        page: PageRequest,
+    ) -> Result<Page<Message>, StoreError> {
+        list_messages(&mut self.tx, self.account, campaign, page).await
+    }
+
+    async fn count_messages_by_step(&mut self, campaign: CampaignId) -> Result<Vec<StepCount>, StoreError> {
+        count_messages_by_step(&mut self.tx, self.account, campaign).await
+    }
+
+    async fn insert_reply(&mut self, reply: &NewReply, now: DateTime<Utc>) -> Result<ReplyId, StoreError> {
+        insert_reply(&mut self.tx, self.account, reply, now).await
+    }
+
+    async fn list_replies(&mut self, page: PageRequest) -> Result<Page<Reply>, StoreError> {
+        list_replies(&mut self.tx, self.account, page).await
+    }
+
+    async fn enqueue_job(&mut self, job: &NewJob, now: DateTime<Utc>) -> Result<JobId, StoreError> {
+        enqueue_job(&mut self.tx, Some(self.account), job, now).await
+    }
+
+    async fn insert_crew_run(&mut self, run: &NewCrewRun) -> Result<(), StoreError> {
+        insert_crew_run(&mut self.tx, self.account, run).await
+    }
+
+    async fn finish_crew_run(
+        &mut self,
+        id: CrewRunId,
+        status: RunStatus,
+        leads_failed: i32,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        finish_crew_run(&mut self.tx, self.account, id, status, leads_failed, now).await
+    }
+
+    async fn insert_stage_runs(&mut self, runs: &[NewStageRun], now: DateTime<Utc>) -> Result<(), StoreError> {
+        insert_stage_runs(&mut self.tx, self.account, runs, now).await
+    }
+
+    async fn list_stage_runs(&mut self, run: CrewRunId) -> Result<Vec<StageRun>, StoreError> {
+        list_stage_runs(&mut self.tx, self.account, run).await
+    }
+
+    async fn append_audit(&mut self, record: &AuditRecord, now: DateTime<Utc>) -> Result<i64, StoreError> {
+        append_audit(&mut self.tx, self.account, record, now).await
+    }
+
+    async fn funnel(&mut self, campaign: Option<CampaignId>) -> Result<Funnel, StoreError> {
+        funnel(&mut self.tx, self.account, campaign).await
+    }
+}
+
+pub struct SqlSystemTx {
+    tx: DbTx,
+}
+
+impl SqlSystemTx {
+    pub fn new(tx: DbTx) -> Self {
+        Self { tx }
+    }
+}
+
+#[async_trait]
+impl SystemTx for SqlSystemTx {
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.tx.commit().await.map_err(map_error)
+    }
+
+    async fn create_account(
+        &mut self,
+        account: &NewAccount,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Account, StoreError> {
+        create_account(&mut self.tx, account, actor, now).await
+    }
+
+    async fn list_account_ids(&mut self) -> Result<Vec<AccountId>, StoreError> {
+        list_account_ids(&mut self.tx).await
+    }
+
+    async fn claim_jobs(
+        &mut self,
+        worker: &str,
+        kinds: &[&str],
+        limit: u32,
+        lease: chrono::Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Job>, StoreError> {
+        claim_jobs(&mut self.tx, worker, kinds, limit, lease, now).await
+    }
+
+    async fn complete_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<(), StoreError> {
+        complete_job(&mut self.tx, id, now).await
+    }
+
+    async fn fail_job(
+        &mut self,
+        id: JobId,
+        error: &str,
+        class: ErrorClass,
+        retry: JobRetry,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        fail_job(&mut self.tx, id, error, class, retry, now).await
+    }
+
+    async fn enqueue_system_job(
+        &mut self,
+        account: Option<AccountId>,
+        job: &NewJob,
+        now: DateTime<Utc>,
+    ) -> Result<JobId, StoreError> {
+        enqueue_job(&mut self.tx, account, job, now).await
+    }
+
+    async fn list_jobs(&mut self, status: Option<JobStatus>, page: PageRequest) -> Result<Page<Job>, StoreError> {
+        list_jobs(&mut self.tx, status, page).await
+    }
+
+    async fn retry_dead_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        retry_dead_job(&mut self.tx, id, now).await
+    }
+
+    async fn queue_state(&mut self, now: DateTime<Utc>) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
+        queue_state(&mut self.tx, now).await
+    }
+
+    async fn audit_head(&mut self, account: AccountId) -> Result<AuditHead, StoreError> {
+        audit_head(&mut self.tx, account).await
+    }
+
+    async fn list_audit(
+        &mut self,
+        account: AccountId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        list_audit(&mut self.tx, account, after_seq, limit).await
+    }
+
+    async fn insert_alert(&mut self, alert: &NewAlert, now: DateTime<Utc>) -> Result<(), StoreError> {
+        insert_alert(&mut self.tx, alert, now).await
+    }
+}

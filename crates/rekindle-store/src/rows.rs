@@ -1,0 +1,393 @@
+//! Row types: what the repositories take and return.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rekindle_domain::campaign::{SendingWindow, StepSpec};
+use rekindle_domain::lead::{LeadFields, SignalInput};
+use rekindle_domain::*;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewAccount {
+    pub name: String,
+    pub sender_name: String,
+    pub sender_email: String,
+    /// Postal address printed in every email (CAN-SPAM).
+    pub postal_address: String,
+    /// IANA time zone used for leads without one.
+    pub time_zone: String,
+    /// Average contract value in minor units (pence) of `currency`.
+    pub acv_minor: i64,
+    pub currency: String,
+    pub plan: Plan,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: AccountId,
+    pub name: String,
+    pub sender_name: String,
+    pub sender_email: String,
+    pub postal_address: String,
+    pub time_zone: String,
+    pub acv_minor: i64,
+    pub currency: String,
+    pub plan: Plan,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lead {
+    pub id: LeadId,
+    pub account_id: AccountId,
+    pub fields: LeadFields,
+    pub status: LeadStatus,
+    pub score: Option<u8>,
+    pub tier: Option<Tier>,
+    pub score_reasons: Value,
+    pub import_id: Option<ImportId>,
+    /// The identifier of the import record that created the lead, for reports.
+    pub import_ref: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewLead {
+    pub id: LeadId,
+    pub fields: LeadFields,
+    pub import_id: Option<ImportId>,
+    pub import_ref: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Signal {
+    pub id: SignalId,
+    pub lead_id: LeadId,
+    pub input: SignalInput,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Filters for listing leads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LeadFilter {
+    pub tier: Option<Tier>,
+    pub status: Option<LeadStatus>,
+    pub import_id: Option<ImportId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Import {
+    pub id: ImportId,
+    pub file_name: String,
+    pub status: ImportStatus,
+    pub encoding: Option<String>,
+    pub delimiter: Option<String>,
+    pub counts: ImportCounts,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// Running totals of an import. Every record lands in exactly one of `imported`,
+/// `merged`, `duplicates`, `rejected` and `suppressed`; `warnings` counts rows
+/// that were stored with a warning.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportCounts {
+    pub records: i64,
+    pub imported: i64,
+    pub merged: i64,
+    pub duplicates: i64,
+    pub rejected: i64,
+    pub suppressed: i64,
+    pub warnings: i64,
+}
+
+/// One line of an import report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRowReport {
+    pub record_number: i64,
+    pub line: i64,
+    /// The file's own identifier of the record: its CRM id, else its email.
+    pub identifier: Option<String>,
+    pub outcome: ImportRowOutcome,
+    pub field: Option<String>,
+    pub reason: String,
+    /// For duplicates, the identifier of the record or lead that was kept.
+    pub duplicate_of: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Campaign {
+    pub id: CampaignId,
+    pub name: String,
+    pub status: CampaignStatus,
+    pub tone: Tone,
+    pub window: SendingWindow,
+    pub created_at: DateTime<Utc>,
+    pub launched_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    pub id: StepId,
+    pub campaign_id: CampaignId,
+    /// 1-based position in the sequence.
+    pub position: i32,
+    pub spec: StepSpec,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Enrollment {
+    pub id: EnrollmentId,
+    pub campaign_id: CampaignId,
+    pub lead_id: LeadId,
+    pub status: EnrollmentStatus,
+    /// Position of the last step scheduled, 0 before the first.
+    pub current_step: i32,
+    pub next_run_at: Option<DateTime<Utc>>,
+    pub stop_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewMessage {
+    pub id: MessageId,
+    pub campaign_id: CampaignId,
+    pub step_id: StepId,
+    pub enrollment_id: EnrollmentId,
+    pub lead_id: LeadId,
+    pub channel: Channel,
+    /// A/B variant of the subject line, `A` or `B`.
+    pub variant: String,
+    pub subject: Option<String>,
+    pub body: String,
+    pub to_address: String,
+    /// RFC 5322 Message-ID, without angle brackets.
+    pub rfc_message_id: String,
+    pub scheduled_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub campaign_id: CampaignId,
+    pub step_id: StepId,
+    pub enrollment_id: EnrollmentId,
+    pub lead_id: LeadId,
+    pub channel: Channel,
+    pub status: MessageStatus,
+    pub variant: String,
+    pub subject: Option<String>,
+    pub body: String,
+    pub to_address: String,
+    pub rfc_message_id: String,
+    pub provider_message_id: Option<String>,
+    pub scheduled_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewReply {
+    pub lead_id: LeadId,
+    pub message_id: Option<MessageId>,
+    pub channel: Channel,
+    pub from_address: String,
+    pub subject: Option<String>,
+    pub body: String,
+    pub label: ReplyLabel,
+    pub objection: Option<ObjectionKind>,
+    pub return_date: Option<NaiveDate>,
+    pub received_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    pub id: ReplyId,
+    pub lead_id: LeadId,
+    pub message_id: Option<MessageId>,
+    pub channel: Channel,
+    pub label: ReplyLabel,
+    pub objection: Option<ObjectionKind>,
+    pub return_date: Option<NaiveDate>,
+    pub received_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewJob {
+    pub kind: String,
+    pub payload: Value,
+    pub run_at: DateTime<Utc>,
+    pub max_attempts: i32,
+    /// At most one queued or running job exists per unique key; enqueueing a
+    /// second one is a no-op.
+    pub unique_key: Option<String>,
+}
+
+impl NewJob {
+    pub fn now(kind: &str, payload: Value) -> Self {
+        Self {
+            kind: kind.to_owned(),
+            payload,
+            run_at: Utc::now(),
+            max_attempts: 5,
+            unique_key: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: JobId,
+    pub account_id: Option<AccountId>,
+    pub kind: String,
+    pub payload: Value,
+    pub status: JobStatus,
+    pub run_at: DateTime<Utc>,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub error_class: Option<ErrorClass>,
+}
+
+/// How a failed job continues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobRetry {
+    At(DateTime<Utc>),
+    Dead,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewCrewRun {
+    pub id: CrewRunId,
+    pub crew: String,
+    pub campaign_id: Option<CampaignId>,
+    pub leads_total: i32,
+    pub started_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewStageRun {
+    pub crew_run_id: CrewRunId,
+    pub lead_id: Option<LeadId>,
+    pub stage: String,
+    pub status: RunStatus,
+    pub input_summary: String,
+    pub output: Value,
+    pub duration_ms: i64,
+    pub tokens: i64,
+    pub error_class: Option<ErrorClass>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageRun {
+    pub id: StageRunId,
+    pub crew_run_id: CrewRunId,
+    pub lead_id: Option<LeadId>,
+    pub stage: String,
+    pub status: RunStatus,
+    pub error: Option<String>,
+}
+
+/// Who performed an audited action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub kind: ActorKind,
+    /// User id, API key id, or the name of the system component.
+    pub id: String,
+}
+
+impl Actor {
+    pub fn system(component: &str) -> Self {
+        Self {
+            kind: ActorKind::System,
+            id: component.to_owned(),
+        }
+    }
+}
+
+/// An audit entry to append. Never put secrets or message bodies in `changes`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    pub actor: Actor,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: Option<String>,
+    pub changes: Value,
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl AuditRecord {
+    pub fn new(actor: Actor, action: &str, target_type: &str, target_id: Option<String>) -> Self {
+        Self {
+            actor,
+            action: action.to_owned(),
+            target_type: target_type.to_owned(),
+            target_id,
+            changes: Value::Null,
+            ip: None,
+            request_id: None,
+        }
+    }
+
+    pub fn with_changes(mut self, changes: Value) -> Self {
+        self.changes = changes;
+        self
+    }
+}
+
+/// A stored audit entry, as read back for verification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub account_id: AccountId,
+    pub seq: i64,
+    pub record: AuditRecord,
+    pub created_at: DateTime<Utc>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The newest entry of an account's audit chain, kept on the account row so that
+/// deleting the last entries is detected too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditHead {
+    pub account_id: AccountId,
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// Counts for the reactivation funnel, computed in the database.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Funnel {
+    pub leads: i64,
+    pub enrolled: i64,
+    pub scheduled: i64,
+    pub sent: i64,
+    pub delivered: i64,
+    pub opened: i64,
+    pub clicked: i64,
+    pub replied: i64,
+    pub positive: i64,
+    pub opted_out: i64,
+    pub meetings: i64,
+}
+
+/// Messages per campaign step and status, for reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepCount {
+    pub position: i32,
+    pub channel: Channel,
+    pub status: MessageStatus,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewAlert {
+    pub account_id: Option<AccountId>,
+    pub severity: AlertSeverity,
+    pub kind: String,
+    pub message: String,
+}

@@ -1,0 +1,307 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rekindle_domain::campaign::CampaignSpec;
+use rekindle_domain::lead::{LeadFields, SignalInput};
+use rekindle_domain::*;
+use serde_json::Value;
+
+use crate::error::StoreError;
+use crate::page::{Page, PageRequest};
+use crate::rows::*;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A storage backend: a pool that opens transactions.
+#[async_trait]
+pub trait Store: Send + Sync {
+    fn backend(&self) -> Backend;
+
+    /// Opens a transaction scoped to one account. Every statement in it sees and
+    /// changes only that account's rows.
+    async fn begin(&self, account: AccountId) -> Result<Box<dyn TenantTx>, StoreError>;
+
+    /// Opens a transaction for cross-tenant system work, on behalf of `component`.
+    async fn begin_system(&self, component: &str) -> Result<Box<dyn SystemTx>, StoreError>;
+}
+
+/// A transaction scoped to one account. Dropping it without `commit` rolls back.
+#[async_trait]
+pub trait TenantTx: Send {
+    fn account_id(&self) -> AccountId;
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+
+    async fn account(&mut self) -> Result<Account, StoreError>;
+
+    // Leads.
+    async fn insert_lead(&mut self, lead: &NewLead, now: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn update_lead_fields(
+        &mut self,
+        id: LeadId,
+        fields: &LeadFields,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn get_lead(&mut self, id: LeadId) -> Result<Option<Lead>, StoreError>;
+    async fn find_leads_by_emails(&mut self, emails: &[String]) -> Result<Vec<Lead>, StoreError>;
+    async fn find_leads_by_phones(&mut self, phones: &[String]) -> Result<Vec<Lead>, StoreError>;
+    async fn list_leads(
+        &mut self,
+        filter: &LeadFilter,
+        page: PageRequest,
+    ) -> Result<Page<Lead>, StoreError>;
+    async fn set_lead_score(
+        &mut self,
+        id: LeadId,
+        score: u8,
+        tier: Tier,
+        reasons: &Value,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn set_lead_status(
+        &mut self,
+        id: LeadId,
+        status: LeadStatus,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn count_leads_by_tier(&mut self) -> Result<Vec<(Option<Tier>, i64)>, StoreError>;
+    async fn insert_signals(
+        &mut self,
+        lead: LeadId,
+        signals: &[SignalInput],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn list_signals(&mut self, lead: LeadId) -> Result<Vec<Signal>, StoreError>;
+
+    // Suppressions: account-wide and global ones both apply.
+    async fn suppressed_values(
+        &mut self,
+        kind: ContactKind,
+        values: &[String],
+    ) -> Result<Vec<String>, StoreError>;
+    async fn add_suppression(
+        &mut self,
+        kind: ContactKind,
+        value: &str,
+        reason: SuppressionReason,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    // Imports.
+    async fn create_import(
+        &mut self,
+        id: ImportId,
+        file_name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn update_import(
+        &mut self,
+        id: ImportId,
+        status: ImportStatus,
+        counts: &ImportCounts,
+        details: &ImportDetails,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn get_import(&mut self, id: ImportId) -> Result<Option<Import>, StoreError>;
+    async fn insert_import_rows(
+        &mut self,
+        id: ImportId,
+        rows: &[ImportRowReport],
+    ) -> Result<(), StoreError>;
+    /// Lists report rows in record order; the cursor is a record number.
+    async fn list_import_rows(
+        &mut self,
+        id: ImportId,
+        after_record: i64,
+        limit: u32,
+    ) -> Result<Vec<ImportRowReport>, StoreError>;
+
+    // Campaigns.
+    async fn create_campaign(
+        &mut self,
+        id: CampaignId,
+        spec: &CampaignSpec,
+        now: DateTime<Utc>,
+    ) -> Result<(Campaign, Vec<Step>), StoreError>;
+    async fn get_campaign(&mut self, id: CampaignId) -> Result<Option<Campaign>, StoreError>;
+    async fn list_steps(&mut self, campaign: CampaignId) -> Result<Vec<Step>, StoreError>;
+    async fn set_campaign_status(
+        &mut self,
+        id: CampaignId,
+        status: CampaignStatus,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Enrolls leads (skipping ones already enrolled) and returns how many were added.
+    async fn enroll_leads(
+        &mut self,
+        campaign: CampaignId,
+        leads: &[LeadId],
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+    async fn list_enrollments(
+        &mut self,
+        campaign: CampaignId,
+        page: PageRequest,
+    ) -> Result<Page<Enrollment>, StoreError>;
+    async fn get_enrollment(&mut self, id: EnrollmentId) -> Result<Option<Enrollment>, StoreError>;
+    async fn update_enrollment(
+        &mut self,
+        id: EnrollmentId,
+        status: EnrollmentStatus,
+        current_step: i32,
+        next_run_at: Option<DateTime<Utc>>,
+        stop_reason: Option<&str>,
+    ) -> Result<(), StoreError>;
+    async fn active_enrollments_of_lead(
+        &mut self,
+        lead: LeadId,
+    ) -> Result<Vec<Enrollment>, StoreError>;
+
+    // Messages.
+    async fn insert_message(
+        &mut self,
+        message: &NewMessage,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn get_message(&mut self, id: MessageId) -> Result<Option<Message>, StoreError>;
+    async fn find_message_by_rfc_id(
+        &mut self,
+        rfc_message_id: &str,
+    ) -> Result<Option<Message>, StoreError>;
+    /// Moves a message to `status` if the status vocabulary allows it (forward
+    /// only, see `MessageStatus::can_advance_to`). Returns whether it moved.
+    async fn advance_message(
+        &mut self,
+        id: MessageId,
+        status: MessageStatus,
+        update: &MessageUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    async fn list_messages(
+        &mut self,
+        campaign: Option<CampaignId>,
+        page: PageRequest,
+    ) -> Result<Page<Message>, StoreError>;
+    async fn count_messages_by_step(
+        &mut self,
+        campaign: CampaignId,
+    ) -> Result<Vec<StepCount>, StoreError>;
+
+    // Replies.
+    async fn insert_reply(
+        &mut self,
+        reply: &NewReply,
+        now: DateTime<Utc>,
+    ) -> Result<ReplyId, StoreError>;
+    async fn list_replies(&mut self, page: PageRequest) -> Result<Page<Reply>, StoreError>;
+
+    // Jobs enqueued in the same transaction as the change that needs them.
+    async fn enqueue_job(&mut self, job: &NewJob, now: DateTime<Utc>) -> Result<JobId, StoreError>;
+
+    // Crew runs.
+    async fn insert_crew_run(&mut self, run: &NewCrewRun) -> Result<(), StoreError>;
+    async fn finish_crew_run(
+        &mut self,
+        id: CrewRunId,
+        status: RunStatus,
+        leads_failed: i32,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn insert_stage_runs(
+        &mut self,
+        runs: &[NewStageRun],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn list_stage_runs(&mut self, run: CrewRunId) -> Result<Vec<StageRun>, StoreError>;
+
+    // Audit and reports.
+    async fn append_audit(
+        &mut self,
+        record: &AuditRecord,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError>;
+    async fn funnel(&mut self, campaign: Option<CampaignId>) -> Result<Funnel, StoreError>;
+}
+
+/// Extra fields written with a message status change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageUpdate {
+    pub provider_message_id: Option<String>,
+    pub error: Option<String>,
+    pub sent: bool,
+}
+
+/// Import metadata detected while parsing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportDetails {
+    pub encoding: Option<String>,
+    pub delimiter: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A transaction for work that crosses tenants.
+#[async_trait]
+pub trait SystemTx: Send {
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+
+    /// Creates an account and appends its first audit entry.
+    async fn create_account(
+        &mut self,
+        account: &NewAccount,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Account, StoreError>;
+    async fn list_account_ids(&mut self) -> Result<Vec<AccountId>, StoreError>;
+
+    /// Claims up to `limit` due jobs of the given kinds (all kinds when empty),
+    /// leasing them to `worker` until `now + lease`.
+    async fn claim_jobs(
+        &mut self,
+        worker: &str,
+        kinds: &[&str],
+        limit: u32,
+        lease: chrono::Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Job>, StoreError>;
+    async fn complete_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn fail_job(
+        &mut self,
+        id: JobId,
+        error: &str,
+        class: ErrorClass,
+        retry: JobRetry,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn enqueue_system_job(
+        &mut self,
+        account: Option<AccountId>,
+        job: &NewJob,
+        now: DateTime<Utc>,
+    ) -> Result<JobId, StoreError>;
+    async fn list_jobs(
+        &mut self,
+        status: Option<JobStatus>,
+        page: PageRequest,
+    ) -> Result<Page<Job>, StoreError>;
+    /// Puts a dead job back in the queue with a fresh attempt budget.
+    async fn retry_dead_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Number of queued jobs that are due, and the earliest future `run_at`.
+    async fn queue_state(
+        &mut self,
+        now: DateTime<Utc>,
+    ) -> Result<(i64, Option<DateTime<Utc>>), StoreError>;
+
+    async fn audit_head(&mut self, account: AccountId) -> Result<AuditHead, StoreError>;
+    async fn list_audit(
+        &mut self,
+        account: AccountId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+    async fn insert_alert(&mut self, alert: &NewAlert, now: DateTime<Utc>)
+    -> Result<(), StoreError>;
+}
