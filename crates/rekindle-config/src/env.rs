@@ -39,7 +39,13 @@ pub const ENV_KEYS: &[(&str, Setter)] = &[
         Ok(())
     }),
     ("REKINDLE_PUBLIC_BASE_URL", |c, v| {
-        url::Url::parse(v).map_err(|_| invalid("REKINDLE_PUBLIC_BASE_URL", v, "an absolute URL such as https://rekindle.example.com"))?;
+        url::Url::parse(v).map_err(|_| {
+            invalid(
+                "REKINDLE_PUBLIC_BASE_URL",
+                v,
+                "an absolute URL such as https://rekindle.example.com",
+            )
+        })?;
         c.server.public_base_url = v.trim_end_matches('/').to_owned();
         Ok(())
     }),
@@ -115,9 +121,16 @@ pub(crate) fn apply(
         .collect();
 
     for (name, value) in &vars {
-        if let Some(base) = name.strip_suffix("_FILE").filter(|base| FILE_SECRETS.contains(base)) {
+        if let Some(base) = name
+            .strip_suffix("_FILE")
+            .filter(|base| FILE_SECRETS.contains(base))
+        {
             let text = std::fs::read_to_string(value).map_err(|e| {
-                invalid(name, value, &format!("a readable file containing the secret ({e})"))
+                invalid(
+                    name,
+                    value,
+                    &format!("a readable file containing the secret ({e})"),
+                )
             })?;
             set(config, base, text.trim())?;
         } else if let Some((_, setter)) = ENV_KEYS.iter().find(|(key, _)| key == name) {
@@ -138,7 +151,11 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), ConfigError> 
 
 fn invalid(key: &str, value: &str, expected: &str) -> ConfigError {
     // Values of secrets are never echoed back.
-    let shown = if FILE_SECRETS.contains(&key) { "[redacted]" } else { value };
+    let shown = if FILE_SECRETS.contains(&key) {
+        "[redacted]"
+    } else {
+        value
+    };
     ConfigError::InvalidValue {
         key: key.to_owned(),
         value: shown.to_owned(),
@@ -155,7 +172,11 @@ where
         .parse::<T>()
         .map_err(|_| invalid(key, value, &format!("a whole number from {min} to {max}")))?;
     if parsed < min || parsed > max {
-        return Err(invalid(key, value, &format!("a whole number from {min} to {max}")));
+        return Err(invalid(
+            key,
+            value,
+            &format!("a whole number from {min} to {max}"),
+        ));
     }
     Ok(parsed)
 }

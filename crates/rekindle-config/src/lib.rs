@@ -173,7 +173,7 @@ impl Default for DatabaseConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
-            public_base_url: "http://127.0.0.1:8080".into(),
+            public_base_url: "https://localhost:8080".into(),
         }
     }
 }

@@ -12,7 +12,10 @@ fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 #[test]
 fn defaults_use_sqlite_in_data_dir() {
     let config = Config::load_from(None, vars(&[("REKINDLE_DATA_DIR", "/tmp/rk")])).unwrap();
-    assert_eq!(config.database_url().expose(), "sqlite:///tmp/rk/rekindle.sqlite");
+    assert_eq!(
+        config.database_url().expose(),
+        "sqlite:///tmp/rk/rekindle.sqlite"
+    );
     assert_eq!(config.outbox_dir(), PathBuf::from("/tmp/rk/outbox"));
     assert_eq!(config.worker.max_attempts, 5);
 }
@@ -28,7 +31,10 @@ fn production_requires_master_key() {
 fn production_rejects_short_master_key() {
     let error = Config::load_from(
         None,
-        vars(&[("REKINDLE_ENV", "production"), ("REKINDLE_MASTER_KEY", "short")]),
+        vars(&[
+            ("REKINDLE_ENV", "production"),
+            ("REKINDLE_MASTER_KEY", "short"),
+        ]),
     )
     .unwrap_err();
     assert!(matches!(error, ConfigError::WeakSecret { length: 5, .. }));
@@ -39,7 +45,10 @@ fn production_requires_https_base_url() {
     let key = "k".repeat(40);
     let error = Config::load_from(
         None,
-        vars(&[("REKINDLE_ENV", "production"), ("REKINDLE_MASTER_KEY", &key)]),
+        vars(&[
+            ("REKINDLE_ENV", "production"),
+            ("REKINDLE_MASTER_KEY", &key),
+        ]),
     )
     .unwrap_err();
     assert!(matches!(error, ConfigError::InsecureUrl { .. }));
@@ -53,7 +62,10 @@ fn production_requires_https_base_url() {
         ]),
     )
     .unwrap();
-    assert_eq!(config.server.public_base_url, "https://rekindle.example.com");
+    assert_eq!(
+        config.server.public_base_url,
+        "https://rekindle.example.com"
+    );
 }
 
 #[test]
@@ -62,7 +74,10 @@ fn secrets_are_redacted_in_debug() {
         None,
         vars(&[
             ("REKINDLE_MASTER_KEY", "super-secret-value-1234567890abcdef"),
-            ("REKINDLE_DATABASE_URL", "postgres://app:hunter2@db/rekindle"),
+            (
+                "REKINDLE_DATABASE_URL",
+                "postgres://app:hunter2@db/rekindle",
+            ),
         ]),
     )
     .unwrap();
@@ -104,7 +119,8 @@ fn toml_file_then_environment() {
 
 #[test]
 fn invalid_values_name_the_key() {
-    let error = Config::load_from(None, vars(&[("REKINDLE_WORKER_BATCH_SIZE", "lots")])).unwrap_err();
+    let error =
+        Config::load_from(None, vars(&[("REKINDLE_WORKER_BATCH_SIZE", "lots")])).unwrap_err();
     let text = error.to_string();
     assert!(text.contains("REKINDLE_WORKER_BATCH_SIZE"), "{text}");
     assert!(text.contains("lots"), "{text}");

@@ -128,7 +128,7 @@ impl Phone {
         }
         .map_err(|_| ContactError::InvalidPhone)?;
 
-        if !phonenumber::is_viable(&number.to_string()) && !phonenumber::is_valid(&number) {
+        if !phonenumber::is_viable(number.to_string()) && !phonenumber::is_valid(&number) {
             return Err(ContactError::InvalidPhone);
         }
         let e164 = number.format().mode(phonenumber::Mode::E164).to_string();

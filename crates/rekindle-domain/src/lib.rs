@@ -8,6 +8,7 @@ pub mod custom_fields;
 pub mod ids;
 pub mod lead;
 pub mod replies;
+pub mod scheduling;
 pub mod status;
 
 pub use contact::{ContactError, Email, Phone, PhoneOutcome};

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use chrono::Utc;
 use rekindle_domain::{AccountId, Plan};
 use rekindle_store::{Actor, NewAccount, Store};
-use rekindle_store_postgres::testing::TestDatabase;
 use rekindle_store_postgres::PostgresStore;
+use rekindle_store_postgres::testing::TestDatabase;
 use rekindle_store_sqlite::SqliteStore;
 
 /// A store under test, with what is needed to reach behind it.
@@ -36,8 +36,13 @@ impl Harness {
 
     /// Returns `None`, after printing why, when no PostgreSQL server is configured.
     pub async fn postgres(test: &str) -> Option<Self> {
-        let database = TestDatabase::create(test).await.expect("create test database")?;
-        let store = database.store().await.expect("connect as the application role");
+        let database = TestDatabase::create(test)
+            .await
+            .expect("create test database")?;
+        let store = database
+            .store()
+            .await
+            .expect("connect as the application role");
         Some(Harness::Postgres {
             store: Arc::new(store),
             database,
@@ -89,7 +94,10 @@ impl Harness {
 
 /// Creates an account through the system path.
 pub async fn create_account(store: &dyn Store, name: &str) -> AccountId {
-    let mut tx = store.begin_system("test").await.expect("system transaction");
+    let mut tx = store
+        .begin_system("test")
+        .await
+        .expect("system transaction");
     let account = tx
         .create_account(
             &NewAccount {

@@ -6,7 +6,7 @@ use chrono::Utc;
 use rekindle_domain::lead::LeadFields;
 use rekindle_domain::{Email, LeadId};
 use rekindle_store::NewLead;
-use rekindle_store_conformance::{create_account, Harness};
+use rekindle_store_conformance::{Harness, create_account};
 use rekindle_store_postgres::PostgresStore;
 use sqlx::{Connection, PgConnection};
 
@@ -14,12 +14,27 @@ async fn seed(harness: &Harness) -> (rekindle_domain::AccountId, rekindle_domain
     let store = harness.store();
     let acme = create_account(&*store, "Acme").await;
     let globex = create_account(&*store, "Globex").await;
-    for (account, email) in [(acme, "a1@acme.example"), (acme, "a2@acme.example"), (globex, "g@globex.example")] {
+    for (account, email) in [
+        (acme, "a1@acme.example"),
+        (acme, "a2@acme.example"),
+        (globex, "g@globex.example"),
+    ] {
         let mut tx = store.begin(account).await.unwrap();
-        let fields = LeadFields { email: Some(Email::parse(email).unwrap()), ..LeadFields::default() };
-        tx.insert_lead(&NewLead { id: LeadId::new(), fields, import_id: None, import_ref: None }, Utc::now())
-            .await
-            .unwrap();
+        let fields = LeadFields {
+            email: Some(Email::parse(email).unwrap()),
+            ..LeadFields::default()
+        };
+        tx.insert_lead(
+            &NewLead {
+                id: LeadId::new(),
+                fields,
+                import_id: None,
+                import_ref: None,
+            },
+            Utc::now(),
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
     }
     (acme, globex)
@@ -31,12 +46,20 @@ async fn raw_queries_see_only_the_current_account() {
         return;
     };
     let (acme, globex) = seed(&harness).await;
-    let Harness::Postgres { database, .. } = &harness else { unreachable!() };
+    let Harness::Postgres { database, .. } = &harness else {
+        unreachable!()
+    };
     let mut conn = PgConnection::connect(&database.app_url).await.unwrap();
 
-    let unset: i64 = sqlx::query_scalar("SELECT count(*) FROM leads").fetch_one(&mut conn).await.unwrap();
+    let unset: i64 = sqlx::query_scalar("SELECT count(*) FROM leads")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
     assert_eq!(unset, 0, "with no account set, no rows are visible");
-    let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts").fetch_one(&mut conn).await.unwrap();
+    let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
     assert_eq!(accounts, 0);
 
     let mut tx = conn.begin().await.unwrap();
@@ -45,7 +68,10 @@ async fn raw_queries_see_only_the_current_account() {
         .execute(&mut *tx)
         .await
         .unwrap();
-    let visible: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT account_id FROM leads").fetch_all(&mut *tx).await.unwrap();
+    let visible: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT account_id FROM leads")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
     assert_eq!(visible.len(), 2);
     assert!(visible.iter().all(|id| *id == acme.0));
 
@@ -61,7 +87,10 @@ async fn raw_queries_see_only_the_current_account() {
     tx.rollback().await.unwrap();
 
     // The setting was transaction-local: the pooled connection forgets it.
-    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM leads").fetch_one(&mut conn).await.unwrap();
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM leads")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
     assert_eq!(after, 0);
     conn.close().await.unwrap();
     harness.finish().await;
@@ -72,7 +101,9 @@ async fn app_role_owns_nothing_and_cannot_bypass() {
     let Some(harness) = Harness::postgres("app_role_owns_nothing_and_cannot_bypass").await else {
         return;
     };
-    let Harness::Postgres { database, .. } = &harness else { unreachable!() };
+    let Harness::Postgres { database, .. } = &harness else {
+        unreachable!()
+    };
     let mut conn = PgConnection::connect(&database.app_url).await.unwrap();
 
     let (bypass, superuser): (bool, bool) =
@@ -98,13 +129,24 @@ async fn app_role_owns_nothing_and_cannot_bypass() {
     .fetch_one(&mut conn)
     .await
     .unwrap();
-    assert_eq!(forced, 0, "every table with account_id has forced row-level security");
+    assert_eq!(
+        forced, 0,
+        "every table with account_id has forced row-level security"
+    );
 
-    let tamper = sqlx::query("DELETE FROM audit_log").execute(&mut conn).await;
-    assert!(tamper.is_err(), "the application role cannot delete audit entries");
+    let tamper = sqlx::query("DELETE FROM audit_log")
+        .execute(&mut conn)
+        .await;
+    assert!(
+        tamper.is_err(),
+        "the application role cannot delete audit entries"
+    );
     conn.close().await.unwrap();
 
     let owner = PostgresStore::connect(&database.admin_url, 1).await;
-    assert!(owner.is_err(), "connecting as a role that bypasses RLS is refused");
+    assert!(
+        owner.is_err(),
+        "connecting as a role that bypasses RLS is refused"
+    );
     harness.finish().await;
 }

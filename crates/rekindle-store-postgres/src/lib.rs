@@ -105,12 +105,17 @@ impl PostgresStore {
     /// Derives the application role's URL from the owner's URL by replacing the
     /// user name, for set-ups where both use the same authentication (local
     /// trust, or a password set by the operator in `password`).
-    pub fn app_url_from_admin(admin_url: &str, password: Option<&str>) -> Result<String, StoreError> {
+    pub fn app_url_from_admin(
+        admin_url: &str,
+        password: Option<&str>,
+    ) -> Result<String, StoreError> {
         let mut url = url::Url::parse(admin_url)
             .map_err(|e| StoreError::Invalid(format!("invalid PostgreSQL URL: {e}")))?;
         url.set_username(APP_ROLE)
             .and_then(|_| url.set_password(password))
-            .map_err(|_| StoreError::Invalid("the PostgreSQL URL cannot carry a user name".into()))?;
+            .map_err(|_| {
+                StoreError::Invalid("the PostgreSQL URL cannot carry a user name".into())
+            })?;
         Ok(url.to_string())
     }
 

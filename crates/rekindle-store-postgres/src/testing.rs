@@ -22,14 +22,18 @@ impl TestDatabase {
     /// why) when `REKINDLE_TEST_DATABASE_URL` is unset.
     pub async fn create(test: &str) -> Result<Option<Self>, StoreError> {
         let Ok(server) = std::env::var(TEST_DATABASE_ENV) else {
-            eprintln!("skipped {test}: {TEST_DATABASE_ENV} is not set, so no PostgreSQL server is available");
+            eprintln!(
+                "skipped {test}: {TEST_DATABASE_ENV} is not set, so no PostgreSQL server is available"
+            );
             return Ok(None);
         };
         let server_url = url::Url::parse(&server)
             .map_err(|e| StoreError::Invalid(format!("invalid {TEST_DATABASE_ENV}: {e}")))?;
         let name = format!("rekindle_test_{}", uuid::Uuid::new_v4().simple());
 
-        let mut conn = PgConnection::connect(server_url.as_str()).await.map_err(map_error)?;
+        let mut conn = PgConnection::connect(server_url.as_str())
+            .await
+            .map_err(map_error)?;
         let create = format!("CREATE DATABASE {name}");
         sqlx::raw_sql(sqlx::AssertSqlSafe(create))
             .execute(&mut conn)
@@ -58,7 +62,9 @@ impl TestDatabase {
     /// Drops the database. Call it at the end of the test; a failed test leaves
     /// its database behind for inspection.
     pub async fn drop_database(self) -> Result<(), StoreError> {
-        let mut conn = PgConnection::connect(self.server_url.as_str()).await.map_err(map_error)?;
+        let mut conn = PgConnection::connect(self.server_url.as_str())
+            .await
+            .map_err(map_error)?;
         let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
         sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
             .execute(&mut conn)

@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use rekindle_domain::AccountId;
 use rekindle_store::{Backend, Store, StoreError, SystemTx, TenantTx};
 use rekindle_store_sql::map_error;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 mod dialect {
     /// SQLite has no row locks; the single writer serialises transactions.
@@ -108,13 +108,21 @@ impl Store for SqliteStore {
     }
 
     async fn begin(&self, account: AccountId) -> Result<Box<dyn TenantTx>, StoreError> {
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_error)?;
+        let tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_error)?;
         Ok(Box::new(repo::SqlTenantTx::new(tx, account)))
     }
 
     async fn begin_system(&self, component: &str) -> Result<Box<dyn SystemTx>, StoreError> {
         tracing::trace!(component, "system transaction");
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_error)?;
+        let tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_error)?;
         Ok(Box::new(repo::SqlSystemTx::new(tx)))
     }
 }

@@ -15,7 +15,9 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 /// each length-prefixed so that no two field lists hash alike.
 pub fn entry_hash(entry: &AuditEntry) -> String {
     let record = &entry.record;
-    let timestamp = entry.created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let timestamp = entry
+        .created_at
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let changes = record.changes.to_string();
     let fields: [&str; 12] = [
         &entry.prev_hash,

@@ -181,6 +181,12 @@ pub trait TenantTx: Send {
         update: &MessageUpdate,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// Cancels the enrollment's messages that are still scheduled. Returns how many.
+    async fn cancel_scheduled_messages(
+        &mut self,
+        enrollment: EnrollmentId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
     async fn list_messages(
         &mut self,
         campaign: Option<CampaignId>,
@@ -302,6 +308,9 @@ pub trait SystemTx: Send {
         after_seq: i64,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError>;
-    async fn insert_alert(&mut self, alert: &NewAlert, now: DateTime<Utc>)
-    -> Result<(), StoreError>;
+    async fn insert_alert(
+        &mut self,
+        alert: &NewAlert,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 }

@@ -123,6 +123,25 @@ async fn advance_message(
     Ok(result.rows_affected() == 1)
 }
 
+async fn cancel_scheduled_messages(
+    conn: &mut Conn,
+    account: AccountId,
+    enrollment: EnrollmentId,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let result = sqlx::query(
+        "UPDATE messages SET status = 'cancelled', updated_at = $3 \
+         WHERE account_id = $1 AND enrollment_id = $2 AND status = 'scheduled'",
+    )
+    .bind(account.0)
+    .bind(enrollment.0)
+    .bind(micros(now))
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(result.rows_affected())
+}
+
 async fn list_messages(
     conn: &mut Conn,
     account: AccountId,

@@ -241,6 +241,14 @@ impl TenantTx for SqlTenantTx {
         advance_message(&mut self.tx, self.account, id, status, update, now).await
     }
 
+    async fn cancel_scheduled_messages(
+        &mut self,
+        enrollment: EnrollmentId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        cancel_scheduled_messages(&mut self.tx, self.account, enrollment, now).await
+    }
+
     async fn list_messages(
         &mut self,
         campaign: Option<CampaignId>,

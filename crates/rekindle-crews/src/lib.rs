@@ -1,0 +1,45 @@
+//! Rekindle's AI crews as pipelines of typed stages. Each stage takes a typed
+//! input and returns a typed output or a classified [`StageError`]; the runner
+//! records every run so the caller can store it. This crate performs no
+//! database access: the worker persists what a crew returns.
+//!
+//! The reactivation crew runs, per lead: [`Scorer`], [`Researcher`], the writer
+//! (any [`MessageWriter`], [`OfflineWriter`] by default), [`SubjectOptimizer`]
+//! for email, [`Scheduler`], [`ComplianceGate`] and [`QualityGate`].
+
+pub mod compliance;
+pub mod crew;
+pub mod cues;
+pub mod lead_text;
+pub mod quality;
+pub mod researcher;
+pub mod scheduler;
+pub mod scorer;
+pub mod sender;
+pub mod seniority;
+pub mod stage;
+pub mod subject_optimizer;
+pub mod text;
+pub mod variety;
+pub mod writer;
+
+pub use compliance::{
+    ComplianceGate, ComplianceInput, ComplianceViolation, CompliantMessage, TEXT_OPT_OUT,
+    check_compliance,
+};
+pub use crew::{
+    CampaignStep, CrewConfig, CrewReport, LeadOutcome, LeadRun, LeadTask, PreparedMessage,
+    ReactivationCrew,
+};
+pub use cues::NoteCue;
+pub use quality::{QualityGate, QualityInput, QualityIssue, QualityReport, check_quality};
+pub use researcher::{Hook, Research, Researcher, ResearcherInput, Signal, research};
+pub use scheduler::{ScheduleInput, ScheduledSend, Scheduler, plan_send};
+pub use scorer::{LeadScore, ScoreFactor, ScoreReason, Scorer, ScorerInput, score_lead};
+pub use sender::SenderIdentity;
+pub use stage::{Stage, StageError, StageRecord, run_stage};
+pub use subject_optimizer::{
+    SubjectInput, SubjectOptimizer, SubjectVariant, SubjectVariants, assign_variant,
+    subject_variants,
+};
+pub use writer::{Draft, MessageWriter, OfflineWriter, WriterRequest, WriterStage};

@@ -1,1 +1,0 @@
-//! Reply classification (offline, rule based).

@@ -1,0 +1,150 @@
+//! Campaigns: create, enroll leads, launch.
+
+use chrono::Utc;
+use rekindle_domain::campaign::CampaignSpec;
+use rekindle_domain::*;
+use rekindle_store::*;
+use serde_json::json;
+
+use crate::crew::CREW_BATCH;
+use crate::jobs::{PREPARE_STEP_JOB, PrepareStepPayload, unique_key};
+use crate::{App, ServiceError};
+
+/// Most lead ids accepted in one enrollment call.
+pub const MAX_ENROLL_IDS: usize = 1000;
+
+pub async fn create_campaign(
+    app: &App,
+    account: AccountId,
+    actor: &Actor,
+    spec: &CampaignSpec,
+) -> Result<(Campaign, Vec<Step>), ServiceError> {
+    spec.validate()
+        .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+    let now = Utc::now();
+    let mut tx = app.store.begin(account).await?;
+    let created = tx.create_campaign(CampaignId::new(), spec, now).await?;
+    tx.append_audit(
+        &AuditRecord::new(
+            actor.clone(),
+            "campaign.create",
+            "campaign",
+            Some(created.0.id.to_string()),
+        )
+        .with_changes(json!({ "name": spec.name, "steps": spec.steps.len(), "tone": spec.tone })),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+pub async fn enroll_leads(
+    app: &App,
+    account: AccountId,
+    actor: &Actor,
+    campaign: CampaignId,
+    leads: &[LeadId],
+) -> Result<u64, ServiceError> {
+    if leads.len() > MAX_ENROLL_IDS {
+        return Err(ServiceError::Invalid(format!(
+            "lead_ids has {} ids, at most {MAX_ENROLL_IDS} are accepted per call",
+            leads.len()
+        )));
+    }
+    let now = Utc::now();
+    let mut tx = app.store.begin(account).await?;
+    tx.get_campaign(campaign)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("campaign", campaign))?;
+    let added = tx.enroll_leads(campaign, leads, now).await?;
+    tx.append_audit(
+        &AuditRecord::new(
+            actor.clone(),
+            "campaign.enroll",
+            "campaign",
+            Some(campaign.to_string()),
+        )
+        .with_changes(json!({ "requested": leads.len(), "added": added })),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(added)
+}
+
+/// Launches a campaign: marks it active and enqueues the crew for its first
+/// step in batches, all in one transaction.
+pub async fn launch_campaign(
+    app: &App,
+    account: AccountId,
+    actor: &Actor,
+    campaign_id: CampaignId,
+) -> Result<u32, ServiceError> {
+    let now = Utc::now();
+    let mut tx = app.store.begin(account).await?;
+    let campaign = tx
+        .get_campaign(campaign_id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("campaign", campaign_id))?;
+    if !matches!(
+        campaign.status,
+        CampaignStatus::Draft | CampaignStatus::Paused
+    ) {
+        return Err(ServiceError::Invalid(format!(
+            "campaign {campaign_id} is {}; only a draft or paused campaign can be launched",
+            campaign.status
+        )));
+    }
+    tx.set_campaign_status(campaign_id, CampaignStatus::Active, now)
+        .await?;
+
+    let mut batches = 0;
+    let mut page = PageRequest::new(None, Some(CREW_BATCH as u32));
+    loop {
+        let enrollments = tx.list_enrollments(campaign_id, page).await?;
+        let pending: Vec<EnrollmentId> = enrollments
+            .items
+            .iter()
+            .filter(|e| e.status == EnrollmentStatus::Pending && e.current_step == 0)
+            .map(|e| e.id)
+            .collect();
+        if !pending.is_empty() {
+            let payload = PrepareStepPayload {
+                campaign_id,
+                position: 1,
+                enrollment_ids: pending,
+                first_send_index: batches * CREW_BATCH as u32,
+            };
+            let mut job = NewJob::now(PREPARE_STEP_JOB, json!(payload));
+            job.run_at = now;
+            job.max_attempts = app.settings.max_attempts;
+            job.unique_key = Some(unique_key(
+                account,
+                PREPARE_STEP_JOB,
+                format!("{campaign_id}:1:{batches}"),
+            ));
+            tx.enqueue_job(&job, now).await?;
+            batches += 1;
+        }
+        match enrollments.next {
+            Some(cursor) => page = PageRequest::new(Some(cursor), Some(CREW_BATCH as u32)),
+            None => break,
+        }
+    }
+
+    tx.append_audit(
+        &AuditRecord::new(
+            actor.clone(),
+            "campaign.launch",
+            "campaign",
+            Some(campaign_id.to_string()),
+        )
+        .with_changes(json!({ "batches": batches })),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(account_id = %account, campaign_id = %campaign_id, batches, "campaign launched");
+    Ok(batches)
+}

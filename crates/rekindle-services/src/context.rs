@@ -1,0 +1,75 @@
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rekindle_channels::{
+    EmailTransport, LinkSigner, OutboxEmailTransport, OutboxSmsTransport, SmsTransport,
+};
+use rekindle_crews::{CrewConfig, ReactivationCrew};
+use rekindle_store::Store;
+
+/// Settings the services need from the configuration.
+#[derive(Debug, Clone)]
+pub struct AppSettings {
+    /// Base URL of the public pages, for unsubscribe links.
+    pub public_base_url: String,
+    /// Domain used on the right of generated Message-IDs.
+    pub message_id_domain: String,
+    /// Time between two sends of one campaign.
+    pub send_spacing: Duration,
+    /// Attempts before a job is dead-lettered.
+    pub max_attempts: i32,
+    /// How long a claimed job stays leased.
+    pub job_lease: Duration,
+    /// Jobs claimed per poll.
+    pub batch_size: u32,
+    /// Days an unsubscribe link stays valid.
+    pub unsubscribe_valid_days: u32,
+}
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        Self {
+            public_base_url: "https://localhost:8080".into(),
+            message_id_domain: "rekindle.localhost".into(),
+            send_spacing: Duration::from_secs(30),
+            max_attempts: 5,
+            job_lease: Duration::from_secs(300),
+            batch_size: 20,
+            unsubscribe_valid_days: 180,
+        }
+    }
+}
+
+/// Everything a service call needs: the store, the transports, the crew and
+/// the settings. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub email: Arc<dyn EmailTransport>,
+    pub sms: Arc<dyn SmsTransport>,
+    pub crew: Arc<ReactivationCrew>,
+    pub links: Arc<LinkSigner>,
+    pub settings: AppSettings,
+}
+
+impl App {
+    /// An app that delivers into a local outbox directory and writes offline.
+    pub fn with_outbox(
+        store: Arc<dyn Store>,
+        outbox: PathBuf,
+        master_key: &[u8],
+        settings: AppSettings,
+    ) -> Result<Self, crate::ServiceError> {
+        let links = LinkSigner::new(master_key)
+            .map_err(|e| crate::ServiceError::Invalid(format!("invalid master key: {e}")))?;
+        Ok(Self {
+            store,
+            email: Arc::new(OutboxEmailTransport::new(outbox.join("email"))),
+            sms: Arc::new(OutboxSmsTransport::new(outbox.join("sms"))),
+            crew: Arc::new(ReactivationCrew::offline(CrewConfig::default())),
+            links: Arc::new(links),
+            settings,
+        })
+    }
+}

@@ -1,0 +1,281 @@
+//! Sending one message. Suppression and the enrollment's state are checked again
+//! at send time, because a lead can opt out between scheduling and sending.
+//!
+//! The message moves to `sending` and that change commits before the transport
+//! is called; after the transport accepts it, a second transaction marks it
+//! `sent` and schedules the next step. A crash between the two leaves the
+//! message in `sending`, and the retried job sends it again: delivery is
+//! at-least-once, and the window for a duplicate is that one transport call.
+//! The outbox transport writes the same file for the same message id, so there
+//! a retry never produces a second copy.
+
+use chrono::Utc;
+use rekindle_channels::{
+    ChannelError, InternetMessageId, NamedAddress, OutboundEmail, OutboundSms,
+};
+use rekindle_domain::*;
+use rekindle_store::*;
+use serde_json::json;
+
+use crate::crew::is_lead_suppressed;
+use crate::jobs::{PREPARE_STEP_JOB, PrepareStepPayload, SendMessagePayload, unique_key};
+use crate::{App, ServiceError};
+
+/// What to do with a message found at send time.
+enum SendDecision {
+    Send(Box<(Message, Lead, Account)>),
+    Skip,
+}
+
+pub async fn send_message(
+    app: &App,
+    account_id: AccountId,
+    payload: SendMessagePayload,
+) -> Result<(), ServiceError> {
+    let (message, lead, account) =
+        match claim_for_sending(app, account_id, payload.message_id).await? {
+            SendDecision::Send(found) => *found,
+            SendDecision::Skip => return Ok(()),
+        };
+
+    let result = match message.channel {
+        Channel::Email => send_email(app, &account, &lead, &message).await,
+        Channel::Sms | Channel::Whatsapp => send_sms(app, &account, &lead, &message).await,
+    };
+    match result {
+        Ok(receipt) => record_sent(app, account_id, &message, receipt.provider_message_id).await,
+        Err(error) if error.class().is_retryable() => {
+            tracing::warn!(account_id = %account_id, message_id = %message.id, class = %error.class(), error = error.message(), "send failed; will retry");
+            Err(ServiceError::Classified {
+                class: error.class(),
+                message: error.message().to_owned(),
+            })
+        }
+        Err(error) => record_failed(app, account_id, &message, &error).await,
+    }
+}
+
+async fn claim_for_sending(
+    app: &App,
+    account_id: AccountId,
+    message_id: MessageId,
+) -> Result<SendDecision, ServiceError> {
+    let now = Utc::now();
+    let mut tx = app.store.begin(account_id).await?;
+    let message = tx
+        .get_message(message_id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("message", message_id))?;
+    if !matches!(
+        message.status,
+        MessageStatus::Scheduled | MessageStatus::Sending
+    ) {
+        return Ok(SendDecision::Skip);
+    }
+    let lead = tx
+        .get_lead(message.lead_id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("lead", message.lead_id))?;
+    let enrollment = tx
+        .get_enrollment(message.enrollment_id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("enrollment", message.enrollment_id))?;
+
+    let blocked = if is_lead_suppressed(&mut *tx, &lead).await? {
+        Some((MessageStatus::Suppressed, "contact is suppressed"))
+    } else if enrollment.status != EnrollmentStatus::Active {
+        Some((MessageStatus::Cancelled, "enrollment is no longer active"))
+    } else {
+        None
+    };
+    if let Some((status, reason)) = blocked {
+        let update = MessageUpdate {
+            error: Some(reason.to_owned()),
+            ..MessageUpdate::default()
+        };
+        tx.advance_message(message.id, status, &update, now).await?;
+        tx.commit().await?;
+        tracing::info!(account_id = %account_id, message_id = %message.id, lead_id = %lead.id, reason, "message not sent");
+        return Ok(SendDecision::Skip);
+    }
+
+    if message.status == MessageStatus::Scheduled {
+        tx.advance_message(
+            message.id,
+            MessageStatus::Sending,
+            &MessageUpdate::default(),
+            now,
+        )
+        .await?;
+    }
+    let account = tx.account().await?;
+    tx.commit().await?;
+    Ok(SendDecision::Send(Box::new((message, lead, account))))
+}
+
+async fn send_email(
+    app: &App,
+    account: &Account,
+    lead: &Lead,
+    message: &Message,
+) -> Result<rekindle_channels::SendReceipt, ChannelError> {
+    let invalid = |what: &str| ChannelError::invalid_input(what.to_owned());
+    let from = Email::parse(&account.sender_email)
+        .map_err(|_| invalid("invalid sender email on the account"))?;
+    let to = Email::parse(&message.to_address).map_err(|_| invalid("invalid recipient email"))?;
+    let unsubscribe = unsubscribe_link(&message.body)
+        .ok_or_else(|| invalid("the message has no unsubscribe link"))?;
+    let email = OutboundEmail {
+        account_id: account.id,
+        lead_id: lead.id,
+        message_id: message.id,
+        from: NamedAddress::new(account.sender_name.clone(), from),
+        to: match lead.fields.greeting_name() {
+            Some(name) => NamedAddress::new(full_name(lead, name), to),
+            None => NamedAddress::without_name(to),
+        },
+        subject: message.subject.clone().unwrap_or_default(),
+        text_body: message.body.clone(),
+        html_body: None,
+        internet_message_id: InternetMessageId::parse(&message.rfc_message_id)?,
+        list_unsubscribe: unsubscribe,
+        in_reply_to: None,
+        references: Vec::new(),
+    };
+    app.email.send_email(&email).await
+}
+
+fn full_name(lead: &Lead, first: &str) -> String {
+    match lead
+        .fields
+        .last_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        Some(last) => format!("{first} {last}"),
+        None => first.to_owned(),
+    }
+}
+
+/// Finds the unsubscribe link the compliance gate put in the footer.
+fn unsubscribe_link(body: &str) -> Option<url::Url> {
+    body.split_whitespace()
+        .filter(|word| word.starts_with("https://") && word.contains("/unsubscribe/"))
+        .find_map(|word| url::Url::parse(word.trim_end_matches(['.', ')', '>'])).ok())
+}
+
+async fn send_sms(
+    app: &App,
+    account: &Account,
+    lead: &Lead,
+    message: &Message,
+) -> Result<rekindle_channels::SendReceipt, ChannelError> {
+    let to = Phone::parse(&message.to_address, None)
+        .map_err(|_| ChannelError::invalid_input("invalid recipient phone"))?;
+    // NOTE: sending numbers per account arrive with the SMS providers; the local
+    // outbox records this placeholder sender.
+    let from = Phone::parse("+15005550006", None)
+        .map_err(|_| ChannelError::invalid_input("invalid sender phone"))?;
+    let sms = OutboundSms {
+        account_id: account.id,
+        lead_id: lead.id,
+        message_id: message.id,
+        from,
+        to,
+        body: message.body.clone(),
+    };
+    app.sms.send_sms(&sms).await
+}
+
+async fn record_sent(
+    app: &App,
+    account_id: AccountId,
+    message: &Message,
+    provider_id: String,
+) -> Result<(), ServiceError> {
+    let now = Utc::now();
+    let mut tx = app.store.begin(account_id).await?;
+    let update = MessageUpdate {
+        provider_message_id: Some(provider_id),
+        sent: true,
+        ..MessageUpdate::default()
+    };
+    tx.advance_message(message.id, MessageStatus::Sent, &update, now)
+        .await?;
+
+    let steps = tx.list_steps(message.campaign_id).await?;
+    let position = steps
+        .iter()
+        .find(|s| s.id == message.step_id)
+        .map(|s| s.position)
+        .unwrap_or(0);
+    match steps.iter().find(|s| s.position == position + 1) {
+        Some(next) => {
+            let payload = PrepareStepPayload {
+                campaign_id: message.campaign_id,
+                position: next.position,
+                enrollment_ids: vec![message.enrollment_id],
+                first_send_index: 0,
+            };
+            tx.update_enrollment(
+                message.enrollment_id,
+                EnrollmentStatus::Active,
+                position,
+                Some(now),
+                None,
+            )
+            .await?;
+            let mut job = NewJob::now(PREPARE_STEP_JOB, json!(payload));
+            job.unique_key = Some(unique_key(
+                account_id,
+                PREPARE_STEP_JOB,
+                format!("{}:{}", message.enrollment_id, next.position),
+            ));
+            tx.enqueue_job(&job, now).await?;
+        }
+        None => {
+            tx.update_enrollment(
+                message.enrollment_id,
+                EnrollmentStatus::Completed,
+                position,
+                None,
+                None,
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    tracing::info!(account_id = %account_id, campaign_id = %message.campaign_id, message_id = %message.id, lead_id = %message.lead_id, "message sent");
+    Ok(())
+}
+
+async fn record_failed(
+    app: &App,
+    account_id: AccountId,
+    message: &Message,
+    error: &ChannelError,
+) -> Result<(), ServiceError> {
+    let now = Utc::now();
+    let mut tx = app.store.begin(account_id).await?;
+    let update = MessageUpdate {
+        error: Some(error.message().to_owned()),
+        ..MessageUpdate::default()
+    };
+    tx.advance_message(message.id, MessageStatus::Failed, &update, now)
+        .await?;
+    let enrollment = tx.get_enrollment(message.enrollment_id).await?;
+    if let Some(enrollment) = enrollment {
+        tx.update_enrollment(
+            enrollment.id,
+            EnrollmentStatus::Failed,
+            enrollment.current_step,
+            None,
+            Some(error.message()),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    tracing::error!(account_id = %account_id, message_id = %message.id, class = %error.class(), error = error.message(), "send failed permanently");
+    Ok(())
+}

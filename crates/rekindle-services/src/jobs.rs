@@ -1,0 +1,68 @@
+//! Job kinds and their payloads, and the dispatch from a claimed job to the
+//! service that runs it.
+
+use rekindle_domain::{AccountId, CampaignId, EnrollmentId, ErrorClass, ImportId, MessageId};
+use rekindle_store::Job;
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use crate::{App, ServiceError, crew, delivery, import};
+
+/// Job that writes and schedules one campaign step for a batch of enrollments.
+pub const PREPARE_STEP_JOB: &str = "prepare_step";
+/// Job that sends one message.
+pub const SEND_MESSAGE_JOB: &str = "send_message";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScoreImportPayload {
+    pub import_id: ImportId,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PrepareStepPayload {
+    pub campaign_id: CampaignId,
+    /// 1-based step position.
+    pub position: i32,
+    pub enrollment_ids: Vec<EnrollmentId>,
+    /// Campaign-wide send position of the first enrollment, for staggering.
+    pub first_send_index: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SendMessagePayload {
+    pub message_id: MessageId,
+}
+
+/// Runs one claimed job.
+pub async fn dispatch(app: &App, job: &Job) -> Result<(), ServiceError> {
+    let account = job.account_id.ok_or_else(|| ServiceError::Classified {
+        class: ErrorClass::Permanent,
+        message: format!("job {} of kind {} has no account", job.id, job.kind),
+    })?;
+    match job.kind.as_str() {
+        import::SCORE_IMPORT_JOB => {
+            crew::score_import(app, account, payload::<ScoreImportPayload>(job)?).await
+        }
+        PREPARE_STEP_JOB => {
+            crew::prepare_step(app, account, payload::<PrepareStepPayload>(job)?).await
+        }
+        SEND_MESSAGE_JOB => {
+            delivery::send_message(app, account, payload::<SendMessagePayload>(job)?).await
+        }
+        other => Err(ServiceError::Classified {
+            class: ErrorClass::Permanent,
+            message: format!("unknown job kind {other:?}"),
+        }),
+    }
+}
+
+fn payload<T: DeserializeOwned>(job: &Job) -> Result<T, ServiceError> {
+    serde_json::from_value(job.payload.clone()).map_err(|e| ServiceError::Classified {
+        class: ErrorClass::InvalidInput,
+        message: format!("invalid payload for job {} ({}): {e}", job.id, job.kind),
+    })
+}
+
+/// Unique key that keeps one queued job per purpose and account.
+pub fn unique_key(account: AccountId, kind: &str, subject: impl std::fmt::Display) -> String {
+    format!("{account}:{kind}:{subject}")
+}

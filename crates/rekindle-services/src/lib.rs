@@ -1,0 +1,19 @@
+//! Rekindle's services: what the CLI, the HTTP API and the job worker call. Each
+//! service changes the database in one transaction together with its audit
+//! entries and the jobs it enqueues; side effects outside the database (sending,
+//! calling an LLM) run only in jobs.
+
+pub mod accounts;
+pub mod campaigns;
+mod context;
+pub mod crew;
+pub mod delivery;
+mod error;
+pub mod import;
+pub mod jobs;
+pub mod replies;
+pub mod report;
+pub mod worker;
+
+pub use context::{App, AppSettings};
+pub use error::ServiceError;

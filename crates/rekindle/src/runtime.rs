@@ -1,0 +1,66 @@
+//! Start-up shared by the commands: configuration, logging, store, services.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use rekindle_config::{Config, LogFormat};
+use rekindle_services::{App, AppSettings};
+use rekindle_store::Store;
+use rekindle_store_postgres::PostgresStore;
+use rekindle_store_sqlite::SqliteStore;
+use tracing_subscriber::EnvFilter;
+
+pub fn init_logging(config: &Config) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log.level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let result = match config.log.format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+    if let Err(error) = result {
+        eprintln!("warning: logging already initialised: {error}");
+    }
+}
+
+/// Opens the configured database. SQLite is migrated on open; PostgreSQL needs
+/// `rekindle migrate` first, because only the owner role may change the schema.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let url = config.database_url();
+    let url = url.expose();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let store = PostgresStore::connect(url, config.database.max_connections)
+            .await
+            .context("cannot connect to PostgreSQL (set REKINDLE_DATABASE_URL to the application role's URL)")?;
+        return Ok(Arc::new(store));
+    }
+    let store = SqliteStore::open_url(url)
+        .await
+        .with_context(|| format!("cannot open the SQLite database at {url}"))?;
+    Ok(Arc::new(store))
+}
+
+pub fn settings(config: &Config) -> AppSettings {
+    AppSettings {
+        public_base_url: config.server.public_base_url.clone(),
+        send_spacing: Duration::from_secs(config.worker.send_spacing_seconds),
+        max_attempts: config.worker.max_attempts,
+        job_lease: Duration::from_secs(config.worker.lease_seconds),
+        batch_size: config.worker.batch_size,
+        ..AppSettings::default()
+    }
+}
+
+pub fn build_app(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
+    let key = config.master_key();
+    App::with_outbox(
+        store,
+        config.outbox_dir(),
+        key.expose().as_bytes(),
+        settings(config),
+    )
+    .context("cannot set up the services")
+}
