@@ -1,0 +1,490 @@
+//! Benchmark of lead import: rows per second and peak memory of
+//! `rekindle_services::import::import_csv` on SQLite and PostgreSQL, next to
+//! two references measured in the same run on the same file:
+//! - PostgreSQL `COPY ... FROM STDIN (FORMAT csv)` into an unindexed all-text
+//!   table, the physical ceiling for loading these bytes into the database;
+//! - `ImportReader` alone (parsing and validation, no storage).
+//!
+//! Run: `cargo bench -p rekindle-services --bench import`.
+//! - `REKINDLE_BENCH_ROWS` sets the number of data rows (default 1,000,000).
+//! - `REKINDLE_TEST_DATABASE_URL` names a loopback PostgreSQL server as its
+//!   owner, such as `postgres://postgres@127.0.0.1:5432/postgres`. Without it
+//!   only the parser and SQLite lines run. The benchmark creates a throwaway
+//!   database there and drops it at the end.
+//!
+//! Each import and the parser run in a child process (this binary re-run with
+//! `--child`), which reads its own `VmHWM` from `/proc/self/status` before it
+//! exits. Peak memory is thus that of one import, without the CSV generator or
+//! the other runs. The benchmark asserts nothing about time: it prints a table.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use rekindle_import::{ImportLimits, ImportOptions, ImportReader, RecordOutcome};
+use rekindle_services::import::{ImportRequest, ImportSummary, import_csv};
+use rekindle_services::{App, AppSettings};
+use rekindle_store::{Actor, Store};
+use rekindle_store_postgres::PostgresStore;
+use rekindle_store_postgres::testing::{TEST_DATABASE_ENV, TestDatabase};
+use rekindle_store_sqlite::SqliteStore;
+use sqlx::{Connection, PgConnection};
+
+const ROWS_ENV: &str = "REKINDLE_BENCH_ROWS";
+const DEFAULT_ROWS: u64 = 1_000_000;
+
+/// Seed of the synthetic CSV, fixed so every run imports the same bytes.
+const SEED: u64 = 2026;
+
+const CHILD_FLAG: &str = "--child";
+
+/// Passes the application role's URL of the throwaway database to the
+/// PostgreSQL child, so it stays out of the child's command line.
+const CHILD_DATABASE_ENV: &str = "REKINDLE_BENCH_APP_URL";
+
+/// Prefix of the one line a child prints on stdout for the parent to parse.
+const RESULT_PREFIX: &str = "bench-result";
+
+/// Upper bound on one child run, so a stuck import cannot hold the benchmark.
+const CHILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+const CHILD_POLL: Duration = Duration::from_millis(200);
+
+/// Link-signing key of the benchmark app. The import sends nothing, so the
+/// value only has to pass the minimum length check.
+const BENCH_MASTER_KEY: [u8; 32] = [0x5a; 32];
+
+/// Table that receives `COPY`: all-text columns, no index, no constraint.
+const COPY_TABLE: &str = "bench_copy";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChildKind {
+    Parse,
+    Sqlite,
+    Postgres,
+}
+
+impl ChildKind {
+    fn name(self) -> &'static str {
+        match self {
+            ChildKind::Parse => "parse",
+            ChildKind::Sqlite => "sqlite",
+            ChildKind::Postgres => "postgres",
+        }
+    }
+
+    fn parse(name: &str) -> anyhow::Result<Self> {
+        match name {
+            "parse" => Ok(ChildKind::Parse),
+            "sqlite" => Ok(ChildKind::Sqlite),
+            "postgres" => Ok(ChildKind::Postgres),
+            other => bail!("unknown child kind {other:?}: expected parse, sqlite or postgres"),
+        }
+    }
+}
+
+/// One line of the results table.
+struct Measurement {
+    label: &'static str,
+    records: u64,
+    seconds: f64,
+    /// Peak resident set size of the child, in KiB; `None` for `COPY`, which
+    /// runs in the server process.
+    peak_rss_kib: Option<u64>,
+}
+
+impl Measurement {
+    fn rows_per_second(&self) -> f64 {
+        self.records as f64 / self.seconds
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+
+    // `cargo bench` passes `--bench`, which needs no handling here.
+    match args.iter().position(|arg| arg == CHILD_FLAG) {
+        Some(index) => {
+            let kind = args.get(index + 1).context("missing child kind")?;
+            let file = args.get(index + 2).context("missing CSV file")?;
+            run_child(ChildKind::parse(kind)?, Path::new(file))
+        }
+        None => run_parent(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Parent: generates the file, runs the children and COPY, prints the table.
+// ---------------------------------------------------------------------------
+
+fn run_parent() -> anyhow::Result<()> {
+    let rows = configured_rows()?;
+    let dir = tempfile::tempdir().context("create a temporary directory")?;
+    let csv_path = dir.path().join("leads.csv");
+    generate_csv(&csv_path, rows)?;
+
+    let mut results = vec![run_child_process(ChildKind::Parse, &csv_path, None)?];
+    results.push(run_child_process(ChildKind::Sqlite, &csv_path, None)?);
+
+    let runtime = tokio::runtime::Runtime::new().context("start the Tokio runtime")?;
+    let copy = match runtime.block_on(postgres_measurements(&csv_path))? {
+        Some((copy, import)) => {
+            results.push(import);
+            Some(copy)
+        }
+        None => None,
+    };
+
+    print_table(rows, &results, copy.as_ref());
+    Ok(())
+}
+
+fn configured_rows() -> anyhow::Result<u64> {
+    match std::env::var(ROWS_ENV) {
+        Ok(text) => text
+            .trim()
+            .replace('_', "")
+            .parse()
+            .with_context(|| format!("invalid {ROWS_ENV} {text:?}: expected a row count")),
+        Err(_) => Ok(DEFAULT_ROWS),
+    }
+}
+
+fn generate_csv(path: &Path, rows: u64) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let file = File::create(path).with_context(|| format!("create {}", path.display()))?;
+    let summary = rekindle_import::write_synthetic_csv(BufWriter::new(file), rows, SEED)
+        .context("write the synthetic CSV")?;
+    let bytes = std::fs::metadata(path)?.len();
+    eprintln!(
+        "generated {} rows ({} invalid, {} duplicates), {:.1} MiB, in {:.1} s",
+        summary.rows,
+        summary.invalid_rows,
+        summary.duplicate_rows,
+        mebibytes(bytes),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Creates the throwaway database, measures `COPY` and the PostgreSQL import
+/// in it, and drops it. Returns `None` when no server is configured.
+async fn postgres_measurements(
+    csv_path: &Path,
+) -> anyhow::Result<Option<(Measurement, Measurement)>> {
+    if let Ok(server) = std::env::var(TEST_DATABASE_ENV) {
+        require_loopback(&server)?;
+    }
+    let Some(database) = TestDatabase::create("import benchmark").await? else {
+        return Ok(None);
+    };
+
+    let copy = measure_copy(&database.admin_url, csv_path).await;
+    let import = match &copy {
+        Ok(_) => run_child_process(ChildKind::Postgres, csv_path, Some(&database.app_url)),
+        Err(_) => Err(anyhow::anyhow!("skipped after the COPY failure")),
+    };
+    database.drop_database().await?;
+
+    Ok(Some((copy?, import?)))
+}
+
+/// Rejects a PostgreSQL URL whose host is not on this machine: benchmarks
+/// talk only to loopback servers.
+fn require_loopback(server: &str) -> anyhow::Result<()> {
+    let url = url::Url::parse(server).with_context(|| format!("invalid {TEST_DATABASE_ENV}"))?;
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(address)) => address.is_loopback(),
+        Some(url::Host::Ipv6(address)) => address.is_loopback(),
+        Some(url::Host::Domain(name)) => name == "localhost",
+        None => false,
+    };
+    if !loopback {
+        bail!("{TEST_DATABASE_ENV} must name a loopback server (127.0.0.1, ::1 or localhost)");
+    }
+    Ok(())
+}
+
+/// Loads the file with `COPY` over one owner connection and returns its rate.
+async fn measure_copy(admin_url: &str, csv_path: &Path) -> anyhow::Result<Measurement> {
+    let columns = csv_header(csv_path)?;
+    let mut conn = PgConnection::connect(admin_url)
+        .await
+        .context("connect as the owner")?;
+    let create = format!(
+        "CREATE TABLE {COPY_TABLE} ({})",
+        columns
+            .iter()
+            .map(|column| format!("{} text", quote_identifier(column)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    sqlx::raw_sql(sqlx::AssertSqlSafe(create))
+        .execute(&mut conn)
+        .await
+        .context("create the COPY table")?;
+
+    let source = tokio::fs::File::open(csv_path).await?;
+    let started = Instant::now();
+    let mut copy = conn
+        .copy_in_raw(&format!(
+            "COPY {COPY_TABLE} FROM STDIN (FORMAT csv, HEADER true)"
+        ))
+        .await
+        .context("start COPY")?;
+    copy.read_from(source).await.context("send the file")?;
+    let records = copy.finish().await.context("finish COPY")?;
+    let seconds = started.elapsed().as_secs_f64();
+
+    conn.close().await?;
+    Ok(Measurement {
+        label: "PostgreSQL COPY",
+        records,
+        seconds,
+        peak_rss_kib: None,
+    })
+}
+
+fn csv_header(csv_path: &Path) -> anyhow::Result<Vec<String>> {
+    let mut reader = csv::Reader::from_path(csv_path)?;
+    Ok(reader.headers()?.iter().map(str::to_owned).collect())
+}
+
+fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Runs this binary with `--child` and parses the result line it prints.
+fn run_child_process(
+    kind: ChildKind,
+    csv_path: &Path,
+    database_url: Option<&str>,
+) -> anyhow::Result<Measurement> {
+    let mut command = Command::new(std::env::current_exe()?);
+    command
+        .arg(CHILD_FLAG)
+        .arg(kind.name())
+        .arg(csv_path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if let Some(url) = database_url {
+        command.env(CHILD_DATABASE_ENV, url);
+    }
+
+    let mut child = command.spawn().context("start the child process")?;
+    let deadline = Instant::now() + CHILD_TIMEOUT;
+    while child.try_wait()?.is_none() {
+        if Instant::now() >= deadline {
+            child.kill()?;
+            child.wait()?;
+            bail!("{} child timed out after {CHILD_TIMEOUT:?}", kind.name());
+        }
+        std::thread::sleep(CHILD_POLL);
+    }
+    let output = child.wait_with_output()?;
+    if !output.status.success() {
+        bail!("{} child failed with {}", kind.name(), output.status);
+    }
+    parse_child_output(kind, &String::from_utf8_lossy(&output.stdout))
+}
+
+fn parse_child_output(kind: ChildKind, stdout: &str) -> anyhow::Result<Measurement> {
+    let line = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix(RESULT_PREFIX))
+        .with_context(|| format!("{} child printed no result line", kind.name()))?;
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let [records, seconds, peak] = fields[..] else {
+        bail!(
+            "malformed result line from the {} child: {line:?}",
+            kind.name()
+        );
+    };
+
+    Ok(Measurement {
+        label: match kind {
+            ChildKind::Parse => "ImportReader alone",
+            ChildKind::Sqlite => "import, SQLite",
+            ChildKind::Postgres => "import, PostgreSQL",
+        },
+        records: records.parse()?,
+        seconds: seconds.parse()?,
+        peak_rss_kib: Some(peak.parse()?),
+    })
+}
+
+fn print_table(rows: u64, results: &[Measurement], copy: Option<&Measurement>) {
+    let copy_rate = copy.map(Measurement::rows_per_second);
+    println!();
+    println!("{rows} generated rows; ratio = rows/s divided by the COPY rows/s");
+    println!(
+        "{:<20} {:>10} {:>9} {:>10} {:>14} {:>14}",
+        "backend", "rows", "seconds", "rows/s", "ratio to COPY", "peak RSS (MiB)"
+    );
+    for measurement in copy.into_iter().chain(results) {
+        let ratio = copy_rate
+            .map(|rate| format!("{:.2}", measurement.rows_per_second() / rate))
+            .unwrap_or_else(|| "n/a".into());
+        let peak = measurement
+            .peak_rss_kib
+            .map(|kib| format!("{:.1}", kib as f64 / 1024.0))
+            .unwrap_or_else(|| "(server)".into());
+        println!(
+            "{:<20} {:>10} {:>9.2} {:>10.0} {:>14} {:>14}",
+            measurement.label,
+            measurement.records,
+            measurement.seconds,
+            measurement.rows_per_second(),
+            ratio,
+            peak
+        );
+    }
+}
+
+fn mebibytes(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+// ---------------------------------------------------------------------------
+// Child: one measured run, then its own peak memory.
+// ---------------------------------------------------------------------------
+
+fn run_child(kind: ChildKind, csv_path: &Path) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("start the Tokio runtime")?;
+    let (records, seconds) = match kind {
+        ChildKind::Parse => parse_only(csv_path)?,
+        ChildKind::Sqlite => runtime.block_on(import_into_sqlite(csv_path))?,
+        ChildKind::Postgres => runtime.block_on(import_into_postgres(csv_path))?,
+    };
+    drop(runtime);
+
+    let peak = peak_rss_kib()?;
+    println!("{RESULT_PREFIX} {records} {seconds} {peak}");
+    Ok(())
+}
+
+/// Reads and validates every record without storing it.
+fn parse_only(csv_path: &Path) -> anyhow::Result<(u64, f64)> {
+    let file = File::open(csv_path)?;
+    let started = Instant::now();
+    let reader = ImportReader::open(file, import_options(csv_path)?)?;
+    let (mut records, mut accepted) = (0u64, 0u64);
+    for record in reader {
+        records += 1;
+        if matches!(record?.outcome, RecordOutcome::Accepted(_)) {
+            accepted += 1;
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "parse: {records} records, {accepted} accepted, {} rejected",
+        records - accepted
+    );
+    Ok((records, seconds))
+}
+
+async fn import_into_sqlite(csv_path: &Path) -> anyhow::Result<(u64, f64)> {
+    let dir = tempfile::tempdir()?;
+    let store = SqliteStore::open(&dir.path().join("bench.sqlite")).await?;
+    let result = import_and_time(Arc::new(store), dir.path(), csv_path).await;
+    report_file_size("sqlite", &dir.path().join("bench.sqlite"));
+    result
+}
+
+async fn import_into_postgres(csv_path: &Path) -> anyhow::Result<(u64, f64)> {
+    let url = std::env::var(CHILD_DATABASE_ENV)
+        .with_context(|| format!("{CHILD_DATABASE_ENV} is not set by the parent"))?;
+    let store = PostgresStore::connect(&url, 4).await?;
+    let dir = tempfile::tempdir()?;
+    import_and_time(Arc::new(store), dir.path(), csv_path).await
+}
+
+/// Creates an account and times `import_csv` alone, from the first read to
+/// the final commit.
+async fn import_and_time(
+    store: Arc<dyn Store>,
+    outbox: &Path,
+    csv_path: &Path,
+) -> anyhow::Result<(u64, f64)> {
+    let app = App::with_outbox(
+        store.clone(),
+        outbox.join("outbox"),
+        &BENCH_MASTER_KEY,
+        AppSettings::default(),
+    )?;
+    let account = rekindle_store_conformance::create_account(store.as_ref(), "Benchmark").await;
+    let request = ImportRequest {
+        file_name: "leads.csv".into(),
+        options: import_options(csv_path)?,
+        bytes_read: None,
+    };
+    let file = File::open(csv_path)?;
+
+    let started = Instant::now();
+    let summary = import_csv(&app, account, &Actor::system("bench"), file, request).await?;
+    let seconds = started.elapsed().as_secs_f64();
+
+    check_summary(&summary)?;
+    Ok((summary.counts.records as u64, seconds))
+}
+
+fn check_summary(summary: &ImportSummary) -> anyhow::Result<()> {
+    let counts = &summary.counts;
+    eprintln!(
+        "{:?}: {} records, {} imported, {} merged, {} duplicates, {} rejected, {} with warnings",
+        summary.status,
+        counts.records,
+        counts.imported,
+        counts.merged,
+        counts.duplicates,
+        counts.rejected,
+        counts.warnings
+    );
+    if let Some(error) = &summary.error {
+        bail!("the import stopped: {error}");
+    }
+    Ok(())
+}
+
+/// Default options, except that the file-size limit grows to the file's size:
+/// the default of 256 MiB is a product limit, and the benchmark measures speed.
+fn import_options(csv_path: &Path) -> anyhow::Result<ImportOptions> {
+    let bytes = std::fs::metadata(csv_path)?.len();
+    let default_max = ImportLimits::default().max_file_bytes;
+    let mut options = ImportOptions::default();
+    if bytes > default_max {
+        eprintln!(
+            "note: file is {:.1} MiB, above the default limit of {:.0} MiB; raised for this run",
+            mebibytes(bytes),
+            mebibytes(default_max)
+        );
+        options.limits.max_file_bytes = bytes;
+    }
+    Ok(options)
+}
+
+fn report_file_size(label: &str, path: &Path) {
+    if let Ok(metadata) = std::fs::metadata(path) {
+        eprintln!(
+            "{label}: database file {:.1} MiB",
+            mebibytes(metadata.len())
+        );
+    }
+}
+
+/// Returns the process's peak resident set size (`VmHWM`) in KiB, from
+/// `/proc/self/status` (Linux only).
+fn peak_rss_kib() -> anyhow::Result<u64> {
+    let status = BufReader::new(File::open("/proc/self/status")?);
+    for line in status.lines() {
+        let line = line?;
+        if let Some(value) = line.strip_prefix("VmHWM:") {
+            let kib = value.trim().trim_end_matches("kB").trim();
+            return Ok(kib.parse()?);
+        }
+    }
+    bail!("/proc/self/status has no VmHWM line")
+}
