@@ -12,6 +12,7 @@ pub fn app(harness: &Harness, outbox: PathBuf) -> App {
 }
 
 /// The CSV fixtures and their expected results.
+#[allow(dead_code, reason = "not every test binary reads the fixtures")]
 pub fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rekindle-import/tests/fixtures")
 }

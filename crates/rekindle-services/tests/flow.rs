@@ -1,0 +1,329 @@
+//! The main flow through the services, checked in the database: import, launch,
+//! crew, send to the outbox, reply; and atomicity when a write fails midway.
+
+mod common;
+
+use chrono::{Duration, Utc};
+use rekindle_domain::campaign::{CampaignSpec, SendingWindow, StepSpec};
+use rekindle_domain::*;
+use rekindle_import::ImportOptions;
+use rekindle_services::import::{ImportRequest, import_csv};
+use rekindle_services::replies::{InboundReply, ingest_reply};
+use rekindle_services::worker::Worker;
+use rekindle_services::{App, campaigns};
+use rekindle_store::{Actor, LeadFilter, PageRequest};
+use rekindle_store_conformance::{Harness, create_account};
+
+on_both_backends!(
+    campaign_sends_and_stops_on_opt_out => check_campaign_flow,
+    failed_import_batch_writes_nothing => check_import_atomicity,
+    failed_launch_writes_nothing => check_launch_atomicity,
+);
+
+const CSV: &str = "first_name,last_name,email,phone,company,job_title,notes\n\
+Olivia,Grant,olivia.grant@tidewater.example,+1 212 555 0100,Tidewater Labs,CEO,Asked for a proposal at the Q4 conference\n\
+Noah,Fischer,noah@pinecrest-hr.example,,Pinecrest HR,CTO,Demo no-show in May\n\
+Emma,Costa,emma.costa@bluefin.example,,Bluefin Media,VP of Sales,\"Said 'not now, maybe next year'\"\n";
+
+async fn import(
+    app: &App,
+    account: AccountId,
+    csv: &'static str,
+) -> rekindle_services::import::ImportSummary {
+    let request = ImportRequest {
+        file_name: "leads.csv".into(),
+        options: ImportOptions::default(),
+        bytes_read: None,
+    };
+    import_csv(
+        app,
+        account,
+        &Actor::system("test"),
+        csv.as_bytes(),
+        request,
+    )
+    .await
+    .unwrap()
+}
+
+fn spec() -> CampaignSpec {
+    CampaignSpec {
+        name: "Win-back".into(),
+        tone: Tone::Friendly,
+        window: SendingWindow::default(),
+        steps: vec![
+            StepSpec {
+                channel: Channel::Email,
+                delay_days: 0,
+            },
+            StepSpec {
+                channel: Channel::Email,
+                delay_days: 3,
+            },
+        ],
+    }
+}
+
+async fn lead_ids(app: &App, account: AccountId) -> Vec<LeadId> {
+    let mut tx = app.store.begin(account).await.unwrap();
+    tx.list_leads(&LeadFilter::default(), PageRequest::default())
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|l| l.id)
+        .collect()
+}
+
+async fn check_campaign_flow(harness: &Harness) {
+    let dir = tempfile::tempdir().unwrap();
+    let app = common::app(harness, dir.path().to_owned());
+    let account = create_account(&*app.store, "Flow Ltd").await;
+    let actor = Actor::system("test");
+    let worker = Worker::new(app.clone(), "test", std::time::Duration::from_millis(10));
+
+    let summary = import(&app, account, CSV).await;
+    assert_eq!(summary.counts.imported, 3);
+    worker.run_due(Utc::now(), 100).await.unwrap();
+
+    let leads = lead_ids(&app, account).await;
+    let (campaign, _) = campaigns::create_campaign(&app, account, &actor, &spec())
+        .await
+        .unwrap();
+    assert_eq!(
+        campaigns::enroll_leads(&app, account, &actor, campaign.id, &leads)
+            .await
+            .unwrap(),
+        3
+    );
+    campaigns::launch_campaign(&app, account, &actor, campaign.id)
+        .await
+        .unwrap();
+    worker.run_due(Utc::now(), 100).await.unwrap();
+
+    // Every lead is scored and has a first message scheduled in its window.
+    let mut tx = app.store.begin(account).await.unwrap();
+    let messages = tx
+        .list_messages(Some(campaign.id), PageRequest::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(messages.len(), 3);
+    assert!(
+        messages
+            .iter()
+            .all(|m| m.status == MessageStatus::Scheduled)
+    );
+    let latest = messages.iter().map(|m| m.scheduled_at).max().unwrap();
+    for id in &leads {
+        assert!(tx.get_lead(*id).await.unwrap().unwrap().score.is_some());
+    }
+    drop(tx);
+
+    worker.run_due(latest, 100).await.unwrap();
+    let mut tx = app.store.begin(account).await.unwrap();
+    let messages = tx
+        .list_messages(Some(campaign.id), PageRequest::default())
+        .await
+        .unwrap()
+        .items;
+    let sent: Vec<_> = messages
+        .iter()
+        .filter(|m| m.status == MessageStatus::Sent)
+        .collect();
+    assert_eq!(sent.len(), 3, "{messages:?}");
+    let follow_ups = messages
+        .iter()
+        .filter(|m| m.status == MessageStatus::Scheduled)
+        .count();
+    assert_eq!(follow_ups, 3, "the second step is scheduled for every lead");
+    drop(tx);
+    let eml_files = std::fs::read_dir(dir.path().join("email")).unwrap().count();
+    assert_eq!(eml_files, 3);
+
+    // An opt-out reply suppresses the contact and cancels the follow-up.
+    let target = sent[0];
+    let reply = InboundReply {
+        channel: Channel::Email,
+        from: target.to_address.clone(),
+        subject: None,
+        text: "Please remove me from your list.".into(),
+        in_reply_to: Some(target.rfc_message_id.clone()),
+        received_at: Utc::now(),
+    };
+    let ingested = ingest_reply(&app, account, &reply).await.unwrap();
+    assert_eq!(ingested.classification.label, ReplyLabel::OptOut);
+
+    let mut tx = app.store.begin(account).await.unwrap();
+    assert_eq!(
+        tx.suppressed_values(ContactKind::Email, &[target.to_address.clone()])
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let lead = tx.get_lead(target.lead_id).await.unwrap().unwrap();
+    assert_eq!(lead.status, LeadStatus::Suppressed);
+    let messages = tx
+        .list_messages(Some(campaign.id), PageRequest::default())
+        .await
+        .unwrap()
+        .items;
+    let of_lead: Vec<_> = messages
+        .iter()
+        .filter(|m| m.lead_id == target.lead_id)
+        .collect();
+    assert!(of_lead.iter().any(|m| m.status == MessageStatus::Replied));
+    assert!(of_lead.iter().any(|m| m.status == MessageStatus::Cancelled));
+    let funnel = tx.funnel(Some(campaign.id)).await.unwrap();
+    assert_eq!(funnel.sent, 3);
+    assert_eq!(funnel.opted_out, 1);
+    drop(tx);
+
+    // Nothing more goes to the opted-out lead even when the follow-ups fall due.
+    worker
+        .run_due(latest + Duration::days(10), 100)
+        .await
+        .unwrap();
+    let mut tx = app.store.begin(account).await.unwrap();
+    let messages = tx
+        .list_messages(Some(campaign.id), PageRequest::default())
+        .await
+        .unwrap()
+        .items;
+    let sent_to_lead = messages
+        .iter()
+        .filter(|m| m.lead_id == target.lead_id && m.status == MessageStatus::Sent)
+        .count();
+    assert_eq!(sent_to_lead, 0);
+    assert_eq!(
+        messages
+            .iter()
+            .filter(|m| m.status == MessageStatus::Sent)
+            .count(),
+        4
+    );
+    drop(tx);
+    assert!(
+        rekindle_store::audit::verify_all(&*app.store)
+            .await
+            .unwrap()
+            .breaks
+            .is_empty()
+    );
+}
+
+/// Installs a trigger that rejects one insert, as a failure between two writes.
+async fn inject_failure(harness: &Harness, table: &str, condition: &str) {
+    let sql = match harness {
+        Harness::Sqlite { .. } => format!(
+            "CREATE TRIGGER injected_failure BEFORE INSERT ON {table} WHEN {condition} \
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
+        ),
+        Harness::Postgres { .. } => format!(
+            "CREATE FUNCTION injected_failure() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN IF {condition} THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$; \
+             CREATE TRIGGER injected_failure BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION injected_failure();"
+        ),
+    };
+    harness.owner_execute(&sql).await;
+}
+
+async fn check_import_atomicity(harness: &Harness) {
+    let dir = tempfile::tempdir().unwrap();
+    let app = common::app(harness, dir.path().to_owned());
+    let account = create_account(&*app.store, "Atomic Ltd").await;
+    // The third lead's insert fails after the first two leads were written.
+    inject_failure(harness, "leads", "NEW.email = 'emma.costa@bluefin.example'").await;
+
+    let request = ImportRequest {
+        file_name: "leads.csv".into(),
+        options: ImportOptions::default(),
+        bytes_read: None,
+    };
+    let result = import_csv(
+        &app,
+        account,
+        &Actor::system("test"),
+        CSV.as_bytes(),
+        request,
+    )
+    .await;
+    let summary = result.unwrap();
+    assert!(
+        summary
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .contains("injected failure"),
+        "{summary:?}"
+    );
+    assert_eq!(summary.status, ImportStatus::Failed);
+
+    assert!(
+        lead_ids(&app, account).await.is_empty(),
+        "no lead of the failed batch was kept"
+    );
+    let mut tx = app.store.begin(account).await.unwrap();
+    let stored = tx.get_import(summary.import_id).await.unwrap().unwrap();
+    assert_eq!(stored.counts.imported, 0);
+    assert!(
+        tx.list_import_rows(summary.import_id, 0, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    drop(tx);
+    let mut system = app.store.begin_system("test").await.unwrap();
+    let jobs = system
+        .list_jobs(None, PageRequest::default())
+        .await
+        .unwrap();
+    assert!(
+        jobs.items.is_empty(),
+        "no scoring job for a batch that was rolled back"
+    );
+    let entries = system.list_audit(account, 0, 100).await.unwrap();
+    let actions: Vec<_> = entries.iter().map(|e| e.record.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        vec!["account.create", "import.start", "import.finish"]
+    );
+}
+
+async fn check_launch_atomicity(harness: &Harness) {
+    let dir = tempfile::tempdir().unwrap();
+    let app = common::app(harness, dir.path().to_owned());
+    let account = create_account(&*app.store, "Atomic Ltd").await;
+    let actor = Actor::system("test");
+    import(&app, account, CSV).await;
+    let leads = lead_ids(&app, account).await;
+    let (campaign, _) = campaigns::create_campaign(&app, account, &actor, &spec())
+        .await
+        .unwrap();
+    campaigns::enroll_leads(&app, account, &actor, campaign.id, &leads)
+        .await
+        .unwrap();
+
+    // The audit entry, written after the status change and the jobs, fails.
+    inject_failure(harness, "audit_log", "NEW.action = 'campaign.launch'").await;
+    let result = campaigns::launch_campaign(&app, account, &actor, campaign.id).await;
+    assert!(result.is_err());
+
+    let mut tx = app.store.begin(account).await.unwrap();
+    assert_eq!(
+        tx.get_campaign(campaign.id).await.unwrap().unwrap().status,
+        CampaignStatus::Draft
+    );
+    drop(tx);
+    let mut system = app.store.begin_system("test").await.unwrap();
+    let jobs = system
+        .list_jobs(None, PageRequest::default())
+        .await
+        .unwrap();
+    assert!(
+        jobs.items.iter().all(|job| job.kind != "prepare_step"),
+        "{:?}",
+        jobs.items
+    );
+}
