@@ -126,3 +126,13 @@ impl Store for SqliteStore {
         Ok(Box::new(repo::SqlSystemTx::new(tx)))
     }
 }
+
+/// Runs raw SQL outside the repository, for maintenance and for tests that
+/// tamper with the database on purpose.
+pub async fn raw_execute(store: &SqliteStore, sql: &str) -> Result<(), StoreError> {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(&store.pool)
+        .await
+        .map(|_| ())
+        .map_err(map_error)
+}

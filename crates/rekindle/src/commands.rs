@@ -160,7 +160,7 @@ async fn resolve_account(app: &App, name: Option<&str>) -> anyhow::Result<Accoun
                 &Actor::system("cli"),
             )
             .await?;
-            println!("created account {} ({})", account.name, account.id);
+            eprintln!("created account {} ({})", account.name, account.id);
             Ok(account.id)
         }
         [only] => Ok(*only),

@@ -1,0 +1,200 @@
+//! `rekindle demo` and `rekindle import`, run as a user runs them, with the
+//! outcome checked in the SQLite file they wrote.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use rekindle_domain::{AccountId, MessageStatus};
+use rekindle_store::{LeadFilter, PageRequest, Store};
+use rekindle_store_sqlite::SqliteStore;
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rekindle-import/tests/fixtures")
+}
+
+fn rekindle(data_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rekindle"));
+    command
+        .env("REKINDLE_DATA_DIR", data_dir)
+        .env_remove("REKINDLE_DATABASE_URL")
+        .env_remove("RUST_LOG");
+    command
+}
+
+async fn only_account(store: &SqliteStore) -> AccountId {
+    let mut tx = store.begin_system("test").await.unwrap();
+    let ids = tx.list_account_ids().await.unwrap();
+    assert_eq!(ids.len(), 1);
+    ids[0]
+}
+
+/// Runs the demo and returns the number of emails it sent, checked against the
+/// database and the outbox.
+async fn run_demo(csv: Option<&Path>, extra: &[&str]) -> (usize, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let demo_dir = dir.path().join("demo");
+    let mut command = rekindle(dir.path());
+    command.arg("demo").arg("--dir").arg(&demo_dir).args(extra);
+    if let Some(csv) = csv {
+        command.arg("--csv").arg(csv);
+    }
+    let output = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "demo failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("Funnel:"), "{stdout}");
+
+    let store = SqliteStore::open(&demo_dir.join("rekindle.sqlite"))
+        .await
+        .unwrap();
+    let account = only_account(&store).await;
+    let mut tx = store.begin(account).await.unwrap();
+    let messages = tx
+        .list_messages(None, PageRequest::new(None, Some(200)))
+        .await
+        .unwrap()
+        .items;
+    let sent = messages
+        .iter()
+        .filter(|m| m.status == MessageStatus::Sent || m.status == MessageStatus::Replied)
+        .count();
+    let leads = tx
+        .list_leads(&LeadFilter::default(), PageRequest::default())
+        .await
+        .unwrap()
+        .items;
+    assert!(
+        leads.iter().all(|lead| lead.score.is_some()),
+        "every lead is scored"
+    );
+    drop(tx);
+
+    let eml = std::fs::read_dir(demo_dir.join("outbox/email"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(eml, sent, "one .eml file per sent email");
+    (sent, stdout)
+}
+
+#[tokio::test]
+async fn demo_runs_on_the_built_in_sample() {
+    let (sent, stdout) = run_demo(None, &[]).await;
+    assert_eq!(sent, 21, "22 leads, one of them without an email\n{stdout}");
+    assert!(stdout.contains("-> opt_out"), "{stdout}");
+    assert!(stdout.contains("-> meeting_request"), "{stdout}");
+    assert!(stdout.contains("duplicate"), "{stdout}");
+}
+
+#[tokio::test]
+async fn demo_runs_on_each_fixture() {
+    let cases = [
+        ("hubspot_contacts_bom_crlf.csv", vec![], 7),
+        ("excel_de_semicolon.csv", vec!["--default-region", "DE"], 3),
+        ("minimal_seven_columns.csv", vec![], 4),
+    ];
+    for (file, extra, expected_sent) in cases {
+        let (sent, stdout) = run_demo(Some(&fixtures().join(file)), &extra).await;
+        assert_eq!(sent, expected_sent, "{file}\n{stdout}");
+    }
+}
+
+#[tokio::test]
+async fn import_command_reports_rows_and_rejects_bad_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = rekindle(dir.path())
+        .args(["import", "--json"])
+        .arg(fixtures().join("hubspot_contacts_bom_crlf.csv"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["counts"]["imported"], 8);
+    assert_eq!(report["counts"]["duplicates"], 1);
+    assert_eq!(report["counts"]["rejected"], 1);
+    assert_eq!(report["encoding"], "UTF-8");
+
+    let store = SqliteStore::open(&dir.path().join("rekindle.sqlite"))
+        .await
+        .unwrap();
+    let account = only_account(&store).await;
+    let mut tx = store.begin(account).await.unwrap();
+    assert_eq!(
+        tx.list_leads(&LeadFilter::default(), PageRequest::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        8
+    );
+    drop(tx);
+
+    let bad = rekindle(dir.path())
+        .args(["import", "--delimiter", "::"])
+        .arg(fixtures().join("minimal_seven_columns.csv"))
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let message = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        message.contains("--delimiter") && message.contains("::"),
+        "{message}"
+    );
+}
+
+#[test]
+fn production_refuses_a_missing_master_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = rekindle(dir.path())
+        .env("REKINDLE_ENV", "production")
+        .env_remove("REKINDLE_MASTER_KEY")
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("REKINDLE_MASTER_KEY"));
+}
+
+#[tokio::test]
+async fn audit_verify_detects_a_modified_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let imported = rekindle(dir.path())
+        .arg("import")
+        .arg(fixtures().join("minimal_seven_columns.csv"))
+        .output()
+        .unwrap();
+    assert!(imported.status.success());
+    let clean = rekindle(dir.path())
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert!(
+        clean.status.success(),
+        "{}",
+        String::from_utf8_lossy(&clean.stdout)
+    );
+
+    let store = SqliteStore::open(&dir.path().join("rekindle.sqlite"))
+        .await
+        .unwrap();
+    sqlx_tamper(&store).await;
+    let broken = rekindle(dir.path())
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert!(!broken.status.success());
+    assert!(String::from_utf8_lossy(&broken.stdout).contains("was modified"));
+}
+
+async fn sqlx_tamper(store: &SqliteStore) {
+    use rekindle_store_sqlite::raw_execute;
+    raw_execute(store, "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET action = 'lead.delete' WHERE seq = 2;")
+        .await
+        .unwrap();
+}
