@@ -156,7 +156,7 @@ async fn check_campaign_flow(harness: &Harness) {
 
     let mut tx = app.store.begin(account).await.unwrap();
     assert_eq!(
-        tx.suppressed_values(ContactKind::Email, &[target.to_address.clone()])
+        tx.suppressed_values(ContactKind::Email, std::slice::from_ref(&target.to_address))
             .await
             .unwrap()
             .len(),
