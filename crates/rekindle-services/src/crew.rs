@@ -57,7 +57,7 @@ pub async fn score_import(
     Ok(())
 }
 
-/// What a crew batch needs from the store, read in one short transaction.
+/// Store data for one crew batch, read in one short transaction.
 struct StepContext {
     account: Account,
     campaign: Campaign,
@@ -190,7 +190,7 @@ async fn load_step_context(
                 // consent record says otherwise; consent records come with the API.
                 consent: Some(ConsentBasis::LegitimateInterest),
                 unsubscribe_url: unsubscribe.to_string(),
-                // After a send, the enrollment's next_run_at holds the send time.
+                // After a send, the enrollment's next_run_at contains the send time.
                 previous_sent_at,
             },
         ));
@@ -203,7 +203,7 @@ async fn load_step_context(
     }))
 }
 
-/// Whether the lead's email or phone is on an account or global suppression list.
+/// Checks whether the lead's email or phone is on an account or global suppression list.
 pub async fn is_lead_suppressed(tx: &mut dyn TenantTx, lead: &Lead) -> Result<bool, ServiceError> {
     let contacts = [
         (

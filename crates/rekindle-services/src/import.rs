@@ -278,7 +278,7 @@ async fn store_batch(
     Ok(())
 }
 
-/// What one batch needs to know about the account's existing data.
+/// Existing account data that one import batch is checked against.
 struct BatchContext {
     existing: HashMap<String, Lead>,
     suppressed: std::collections::HashSet<String>,

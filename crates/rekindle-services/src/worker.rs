@@ -14,7 +14,7 @@ use crate::{App, ServiceError, jobs};
 
 /// First retry delay; each further attempt doubles it.
 const BASE_RETRY: Duration = Duration::from_secs(10);
-/// Longest retry delay.
+/// Maximum retry delay.
 const MAX_RETRY: Duration = Duration::from_secs(3600);
 
 pub struct Worker {

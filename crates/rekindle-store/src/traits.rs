@@ -9,7 +9,7 @@ use crate::error::StoreError;
 use crate::page::{Page, PageRequest};
 use crate::rows::*;
 
-/// Which database a store runs on.
+/// Database engine behind a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -21,7 +21,7 @@ pub enum Backend {
 pub trait Store: Send + Sync {
     fn backend(&self) -> Backend;
 
-    /// Opens a transaction scoped to one account. Every statement in it sees and
+    /// Opens a transaction scoped to one account. Every statement in it reads and
     /// changes only that account's rows.
     async fn begin(&self, account: AccountId) -> Result<Box<dyn TenantTx>, StoreError>;
 
