@@ -48,6 +48,7 @@ fn production_requires_https_base_url() {
         vars(&[
             ("REKINDLE_ENV", "production"),
             ("REKINDLE_MASTER_KEY", &key),
+            ("REKINDLE_PUBLIC_BASE_URL", "http://rekindle.example.com"),
         ]),
     )
     .unwrap_err();
