@@ -53,6 +53,15 @@ pub const ENV_KEYS: &[(&str, Setter)] = &[
         c.outbox.dir = Some(PathBuf::from(v));
         Ok(())
     }),
+    ("REKINDLE_WORKER_CONCURRENCY", |c, v| {
+        c.worker.concurrency = number("REKINDLE_WORKER_CONCURRENCY", v, 1, 64)?;
+        Ok(())
+    }),
+    ("REKINDLE_WORKER_SCHEDULER_INTERVAL_SECONDS", |c, v| {
+        c.worker.scheduler_interval_seconds =
+            number("REKINDLE_WORKER_SCHEDULER_INTERVAL_SECONDS", v, 1, 86_400)?;
+        Ok(())
+    }),
     ("REKINDLE_WORKER_BATCH_SIZE", |c, v| {
         c.worker.batch_size = number("REKINDLE_WORKER_BATCH_SIZE", v, 1, 1000)?;
         Ok(())

@@ -111,6 +111,10 @@ pub struct OutboxConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WorkerConfig {
+    /// Worker loops run by one process.
+    pub concurrency: u32,
+    /// Seconds between two rounds of periodic jobs (resuming paused leads).
+    pub scheduler_interval_seconds: u64,
     /// Jobs claimed per poll.
     pub batch_size: u32,
     /// Milliseconds between polls when the queue is empty.
@@ -181,6 +185,8 @@ impl Default for ServerConfig {
 impl Default for WorkerConfig {
     fn default() -> Self {
         Self {
+            concurrency: 2,
+            scheduler_interval_seconds: 60,
             batch_size: 20,
             poll_interval_ms: 1000,
             lease_seconds: 300,

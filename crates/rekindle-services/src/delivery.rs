@@ -15,10 +15,10 @@ use rekindle_channels::{
 };
 use rekindle_domain::*;
 use rekindle_store::*;
-use serde_json::json;
 
 use crate::crew::is_lead_suppressed;
-use crate::jobs::{PREPARE_STEP_JOB, PrepareStepPayload, SendMessagePayload, unique_key};
+use crate::jobs::SendMessagePayload;
+use crate::sequence::advance_after_step;
 use crate::{App, ServiceError};
 
 /// What to do with a message found at send time.
@@ -210,41 +210,15 @@ async fn record_sent(
         .find(|s| s.id == message.step_id)
         .map(|s| s.position)
         .unwrap_or(0);
-    match steps.iter().find(|s| s.position == position + 1) {
-        Some(next) => {
-            let payload = PrepareStepPayload {
-                campaign_id: message.campaign_id,
-                position: next.position,
-                enrollment_ids: vec![message.enrollment_id],
-                first_send_index: 0,
-            };
-            tx.update_enrollment(
-                message.enrollment_id,
-                EnrollmentStatus::Active,
-                position,
-                Some(now),
-                None,
-            )
-            .await?;
-            let mut job = NewJob::now(PREPARE_STEP_JOB, json!(payload));
-            job.unique_key = Some(unique_key(
-                account_id,
-                PREPARE_STEP_JOB,
-                format!("{}:{}", message.enrollment_id, next.position),
-            ));
-            tx.enqueue_job(&job, now).await?;
-        }
-        None => {
-            tx.update_enrollment(
-                message.enrollment_id,
-                EnrollmentStatus::Completed,
-                position,
-                None,
-                None,
-            )
-            .await?;
-        }
-    }
+    advance_after_step(
+        &mut *tx,
+        account_id,
+        message.campaign_id,
+        message.enrollment_id,
+        position,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(account_id = %account_id, campaign_id = %message.campaign_id, message_id = %message.id, lead_id = %message.lead_id, "message sent");
     Ok(())

@@ -5,12 +5,15 @@ use rekindle_domain::{AccountId, CampaignId, EnrollmentId, ErrorClass, ImportId,
 use rekindle_store::Job;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use crate::{App, ServiceError, crew, delivery, import};
+use crate::{App, ServiceError, crew, delivery, import, sequence};
+use chrono::Utc;
 
 /// Job that writes and schedules one campaign step for a batch of enrollments.
 pub const PREPARE_STEP_JOB: &str = "prepare_step";
 /// Job that sends one message.
 pub const SEND_MESSAGE_JOB: &str = "send_message";
+/// System job that resumes paused enrollments whose time has come.
+pub const RESUME_PAUSED_JOB: &str = "resume_paused";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScoreImportPayload {
@@ -34,6 +37,10 @@ pub struct SendMessagePayload {
 
 /// Runs one claimed job.
 pub async fn dispatch(app: &App, job: &Job) -> Result<(), ServiceError> {
+    if job.kind == RESUME_PAUSED_JOB {
+        sequence::resume_paused(app, job.run_at.max(Utc::now())).await?;
+        return Ok(());
+    }
     let account = job.account_id.ok_or_else(|| ServiceError::Classified {
         class: ErrorClass::Permanent,
         message: format!("job {} of kind {} has no account", job.id, job.kind),

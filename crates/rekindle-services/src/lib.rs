@@ -13,6 +13,8 @@ pub mod import;
 pub mod jobs;
 pub mod replies;
 pub mod report;
+pub mod scheduler;
+pub mod sequence;
 pub mod worker;
 
 pub use context::{App, AppSettings};

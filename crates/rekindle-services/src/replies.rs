@@ -212,18 +212,17 @@ async fn apply_label(
     }
     if let Some(status) = enrollment_status {
         for enrollment in enrollments {
+            // A step whose message was still waiting is cancelled; a paused lead
+            // gets that step again when it resumes.
+            let cancelled = tx.cancel_scheduled_messages(enrollment.id, now).await?;
+            let step = if status == EnrollmentStatus::Paused && cancelled > 0 {
+                enrollment.current_step - 1
+            } else {
+                enrollment.current_step
+            };
             let reason = format!("reply: {}", classification.label);
-            if status != EnrollmentStatus::Active {
-                tx.cancel_scheduled_messages(enrollment.id, now).await?;
-            }
-            tx.update_enrollment(
-                enrollment.id,
-                status,
-                enrollment.current_step,
-                resume_at,
-                Some(&reason),
-            )
-            .await?;
+            tx.update_enrollment(enrollment.id, status, step, resume_at, Some(&reason))
+                .await?;
         }
     }
     Ok(())

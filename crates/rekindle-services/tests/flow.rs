@@ -10,7 +10,7 @@ use rekindle_import::ImportOptions;
 use rekindle_services::import::{ImportRequest, import_csv};
 use rekindle_services::replies::{InboundReply, ingest_reply};
 use rekindle_services::worker::Worker;
-use rekindle_services::{App, campaigns};
+use rekindle_services::{App, campaigns, sequence};
 use rekindle_store::{Actor, LeadFilter, PageRequest};
 use rekindle_store_conformance::{Harness, create_account};
 
@@ -18,6 +18,7 @@ on_both_backends!(
     campaign_sends_and_stops_on_opt_out => check_campaign_flow,
     failed_import_batch_writes_nothing => check_import_atomicity,
     failed_launch_writes_nothing => check_launch_atomicity,
+    out_of_office_pauses_then_resumes => check_out_of_office_resume,
 );
 
 const CSV: &str = "first_name,last_name,email,phone,company,job_title,notes\n\
@@ -325,5 +326,105 @@ async fn check_launch_atomicity(harness: &Harness) {
         jobs.items.iter().all(|job| job.kind != "prepare_step"),
         "{:?}",
         jobs.items
+    );
+}
+
+async fn check_out_of_office_resume(harness: &Harness) {
+    let dir = tempfile::tempdir().unwrap();
+    let app = common::app(harness, dir.path().to_owned());
+    let account = create_account(&*app.store, "Pause Ltd").await;
+    let actor = Actor::system("test");
+    let worker = Worker::new(app.clone(), "test", std::time::Duration::from_millis(10));
+    import(&app, account, CSV).await;
+    let leads = lead_ids(&app, account).await;
+    let (campaign, _) = campaigns::create_campaign(&app, account, &actor, &spec())
+        .await
+        .unwrap();
+    campaigns::enroll_leads(&app, account, &actor, campaign.id, &leads)
+        .await
+        .unwrap();
+    campaigns::launch_campaign(&app, account, &actor, campaign.id)
+        .await
+        .unwrap();
+    worker.run_due(Utc::now(), 100).await.unwrap();
+    let mut tx = app.store.begin(account).await.unwrap();
+    let first = tx
+        .list_messages(Some(campaign.id), PageRequest::default())
+        .await
+        .unwrap()
+        .items;
+    drop(tx);
+    let latest = first.iter().map(|m| m.scheduled_at).max().unwrap();
+    worker.run_due(latest, 100).await.unwrap();
+
+    let target = first[0].clone();
+    let received = chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+        .unwrap()
+        .and_hms_opt(12, 0, 0)
+        .unwrap()
+        .and_utc();
+    let reply = InboundReply {
+        channel: Channel::Email,
+        from: target.to_address.clone(),
+        subject: Some("Automatic reply".into()),
+        text: "I am out of the office until 15 January 2027 with limited access to email.".into(),
+        in_reply_to: Some(target.rfc_message_id.clone()),
+        received_at: received,
+    };
+    let ingested = ingest_reply(&app, account, &reply).await.unwrap();
+    assert_eq!(ingested.classification.label, ReplyLabel::OutOfOffice);
+
+    let mut tx = app.store.begin(account).await.unwrap();
+    let enrollment = tx
+        .get_enrollment(target.enrollment_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(enrollment.status, EnrollmentStatus::Paused);
+    assert_eq!(
+        enrollment.current_step, 1,
+        "the cancelled second step will be prepared again"
+    );
+    let resume_at = enrollment.next_run_at.unwrap();
+    assert_eq!(
+        resume_at.date_naive(),
+        chrono::NaiveDate::from_ymd_opt(2027, 1, 15).unwrap()
+    );
+    drop(tx);
+
+    assert_eq!(
+        sequence::resume_paused(&app, resume_at - Duration::hours(1))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(sequence::resume_paused(&app, resume_at).await.unwrap(), 1);
+    worker.run_due(resume_at, 100).await.unwrap();
+
+    let mut tx = app.store.begin(account).await.unwrap();
+    let enrollment = tx
+        .get_enrollment(target.enrollment_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(enrollment.status, EnrollmentStatus::Active);
+    assert_eq!(enrollment.current_step, 2);
+    let messages = tx
+        .list_messages(Some(campaign.id), PageRequest::default())
+        .await
+        .unwrap()
+        .items;
+    let second_steps: Vec<_> = messages
+        .iter()
+        .filter(|m| m.lead_id == target.lead_id && m.step_id != target.step_id)
+        .map(|m| m.status)
+        .collect();
+    assert!(
+        second_steps.contains(&MessageStatus::Cancelled),
+        "{second_steps:?}"
+    );
+    assert!(
+        second_steps.contains(&MessageStatus::Scheduled),
+        "{second_steps:?}"
     );
 }

@@ -195,9 +195,12 @@ CREATE TABLE messages (
     sent_at timestamptz,
     error text,
     created_at timestamptz NOT NULL,
-    updated_at timestamptz NOT NULL,
-    UNIQUE (enrollment_id, step_id)
+    updated_at timestamptz NOT NULL
 );
+-- One live message per enrollment and step; a cancelled one may be prepared again
+-- when a paused lead resumes.
+CREATE UNIQUE INDEX messages_enrollment_step ON messages (enrollment_id, step_id)
+    WHERE status <> 'cancelled';
 CREATE INDEX messages_account ON messages (account_id, id);
 CREATE INDEX messages_campaign ON messages (account_id, campaign_id, status);
 CREATE INDEX messages_lead ON messages (account_id, lead_id);

@@ -301,6 +301,14 @@ pub trait SystemTx: Send {
         now: DateTime<Utc>,
     ) -> Result<(i64, Option<DateTime<Utc>>), StoreError>;
 
+    /// Lists paused enrollments whose resume time (`next_run_at`) has come, in
+    /// resume order, with their accounts.
+    async fn due_paused_enrollments(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(AccountId, Enrollment)>, StoreError>;
+
     async fn audit_head(&mut self, account: AccountId) -> Result<AuditHead, StoreError>;
     async fn list_audit(
         &mut self,

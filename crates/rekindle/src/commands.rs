@@ -53,24 +53,46 @@ async fn serve(config: &Config, workers: bool) -> anyhow::Result<ExitCode> {
             "`serve --no-workers` needs the HTTP API, which is not part of this release; run `rekindle serve` or `rekindle worker`"
         );
     }
-    run_worker(config, default_worker_name()).await
+    run_workers(config, default_worker_name(), true).await
 }
 
 async fn run_worker(config: &Config, name: String) -> anyhow::Result<ExitCode> {
+    run_workers(config, name, false).await
+}
+
+/// Runs `worker.concurrency` worker loops, and the scheduler when asked, until
+/// Ctrl-C or SIGTERM; each loop finishes its current job before stopping.
+async fn run_workers(config: &Config, name: String, scheduler: bool) -> anyhow::Result<ExitCode> {
     let store = runtime::open_store(config).await?;
     let app = runtime::build_app(config, store)?;
-    let worker = Worker::new(
-        app,
-        name,
-        Duration::from_millis(config.worker.poll_interval_ms),
-    );
     let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;
         tracing::info!("shutdown requested");
         let _ = stop.send(true);
     });
-    worker.run(stopped).await?;
+
+    let mut tasks = tokio::task::JoinSet::new();
+    if scheduler {
+        let interval = Duration::from_secs(config.worker.scheduler_interval_seconds);
+        let (app, stopped) = (app.clone(), stopped.clone());
+        tasks.spawn(async move {
+            rekindle_services::scheduler::run(app, interval, stopped).await;
+            Ok(())
+        });
+    }
+    for index in 0..config.worker.concurrency {
+        let worker = Worker::new(
+            app.clone(),
+            format!("{name}-{index}"),
+            Duration::from_millis(config.worker.poll_interval_ms),
+        );
+        let stopped = stopped.clone();
+        tasks.spawn(async move { worker.run(stopped).await.map(|_| ()) });
+    }
+    while let Some(result) = tasks.join_next().await {
+        result.context("a worker task panicked")??;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -198,3 +198,59 @@ async fn sqlx_tamper(store: &SqliteStore) {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn serve_runs_scheduler_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let child = rekindle(dir.path())
+        .arg("serve")
+        .env("REKINDLE_WORKER_POLL_INTERVAL_MS", "50")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    // Wait, boundedly, until the scheduler's first job has run.
+    let database = dir.path().join("rekindle.sqlite");
+    let mut resumed_job_ran = false;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if !database.exists() {
+            continue;
+        }
+        let store = SqliteStore::open(&database).await.unwrap();
+        let mut tx = store.begin_system("test").await.unwrap();
+        let jobs = tx
+            .list_jobs(
+                Some(rekindle_domain::JobStatus::Succeeded),
+                PageRequest::default(),
+            )
+            .await
+            .unwrap();
+        drop(tx);
+        store.pool().close().await;
+        if jobs.items.iter().any(|job| job.kind == "resume_paused") {
+            resumed_job_ran = true;
+            break;
+        }
+    }
+
+    let terminated = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        resumed_job_ran,
+        "the scheduler's job did not run: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "serve did not stop cleanly: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("worker stopped"));
+}

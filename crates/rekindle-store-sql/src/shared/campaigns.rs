@@ -267,3 +267,26 @@ async fn active_enrollments_of_lead(
         .map_err(map_error)?;
     rows.iter().map(enrollment_from_row).collect()
 }
+
+async fn due_paused_enrollments(
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<(AccountId, Enrollment)>, StoreError> {
+    let sql = format!(
+        "SELECT account_id, {ENROLLMENT_COLUMNS} FROM enrollments WHERE status = 'paused' \
+         AND next_run_at IS NOT NULL AND next_run_at <= $1 ORDER BY next_run_at, id LIMIT $2"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(micros(now))
+        .bind(i64::from(limit))
+        .fetch_all(conn)
+        .await
+        .map_err(map_error)?;
+    rows.iter()
+        .map(|row| {
+            let account: Uuid = row.try_get("account_id").map_err(map_error)?;
+            Ok((AccountId(account), enrollment_from_row(row)?))
+        })
+        .collect()
+}

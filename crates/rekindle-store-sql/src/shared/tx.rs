@@ -380,6 +380,14 @@ impl SystemTx for SqlSystemTx {
         queue_state(&mut self.tx, now).await
     }
 
+    async fn due_paused_enrollments(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(AccountId, Enrollment)>, StoreError> {
+        due_paused_enrollments(&mut self.tx, now, limit).await
+    }
+
     async fn audit_head(&mut self, account: AccountId) -> Result<AuditHead, StoreError> {
         audit_head(&mut self.tx, account).await
     }

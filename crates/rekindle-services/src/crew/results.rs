@@ -1,0 +1,228 @@
+//! Storing a crew batch's results in one transaction.
+
+use chrono::{DateTime, Utc};
+use rekindle_crews::{LeadOutcome, LeadRun, PreparedMessage, SubjectVariant};
+use rekindle_domain::*;
+use rekindle_store::*;
+use serde_json::json;
+
+use super::Planned;
+use crate::jobs::{SEND_MESSAGE_JOB, SendMessagePayload, unique_key};
+use crate::sequence::advance_after_step;
+use crate::{App, ServiceError};
+
+/// The results of one crew batch; `planned` and `runs` are in the same order.
+pub(super) struct StepBatch<'a> {
+    pub campaign: &'a Campaign,
+    pub step: &'a Step,
+    pub planned: &'a [Planned],
+    pub runs: &'a [LeadRun],
+    pub skipped: &'a [Enrollment],
+}
+
+pub(super) async fn store_step_results(
+    app: &App,
+    account_id: AccountId,
+    batch: StepBatch<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let crew_run = NewCrewRun {
+        id: CrewRunId::new(),
+        crew: "reactivation".into(),
+        campaign_id: Some(batch.campaign.id),
+        leads_total: batch.runs.len() as i32,
+        started_at: now,
+    };
+    let mut tx = app.store.begin(account_id).await?;
+    tx.insert_crew_run(&crew_run).await?;
+
+    let mut failed = 0;
+    let mut stage_runs = Vec::new();
+    for (planned, run) in batch.planned.iter().zip(batch.runs) {
+        stage_runs.extend(stage_runs_of(crew_run.id, run));
+        match &run.outcome {
+            LeadOutcome::Prepared(prepared) => {
+                store_prepared(app, &mut *tx, account_id, &batch, planned, prepared, now).await?;
+            }
+            LeadOutcome::Failed { stage, error } => {
+                failed += 1;
+                record_failure(&mut *tx, account_id, &batch, planned, stage, error).await?;
+            }
+        }
+    }
+
+    // A lead without an address for this channel skips the step.
+    for enrollment in batch.skipped {
+        advance_after_step(
+            &mut *tx,
+            account_id,
+            batch.campaign.id,
+            enrollment.id,
+            batch.step.position,
+            now,
+        )
+        .await?;
+    }
+
+    tx.insert_stage_runs(&stage_runs, now).await?;
+    let status = if failed == batch.runs.len() && !batch.runs.is_empty() {
+        RunStatus::Failed
+    } else {
+        RunStatus::Succeeded
+    };
+    tx.finish_crew_run(crew_run.id, status, failed as i32, Utc::now())
+        .await?;
+    let prepared = batch.runs.len() - failed;
+    tx.append_audit(
+        &AuditRecord::new(
+            Actor::system("crew"),
+            "campaign.step_prepared",
+            "campaign",
+            Some(batch.campaign.id.to_string()),
+        )
+        .with_changes(json!({
+            "position": batch.step.position,
+            "prepared": prepared,
+            "failed": failed,
+            "skipped": batch.skipped.len(),
+        })),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(account_id = %account_id, campaign_id = %batch.campaign.id, position = batch.step.position, prepared, failed, skipped = batch.skipped.len(), "campaign step prepared");
+    Ok(())
+}
+
+fn stage_runs_of(crew_run: CrewRunId, run: &LeadRun) -> Vec<NewStageRun> {
+    run.stages
+        .iter()
+        .map(|record| NewStageRun {
+            crew_run_id: crew_run,
+            lead_id: Some(run.lead_id),
+            stage: record.stage.to_owned(),
+            status: if record.error.is_some() {
+                RunStatus::Failed
+            } else {
+                RunStatus::Succeeded
+            },
+            input_summary: record.input_summary.clone(),
+            output: record.output.clone(),
+            duration_ms: record.duration.as_millis() as i64,
+            tokens: 0,
+            error_class: record.error.as_ref().map(|e| e.class),
+            error: record.error.as_ref().map(|e| e.message.clone()),
+        })
+        .collect()
+}
+
+/// Records a lead that failed a stage. A retryable failure leaves the
+/// enrollment as it was, so a later run can try the lead again.
+async fn record_failure(
+    tx: &mut dyn TenantTx,
+    account_id: AccountId,
+    batch: &StepBatch<'_>,
+    planned: &Planned,
+    stage: &str,
+    error: &rekindle_crews::StageError,
+) -> Result<(), ServiceError> {
+    let enrollment = &planned.enrollment;
+    let reason = format!("{stage}: {}", error.message);
+    tracing::warn!(account_id = %account_id, campaign_id = %batch.campaign.id, lead_id = %enrollment.lead_id, stage, class = %error.class, "lead failed in the crew");
+    let status = if error.class.is_retryable() {
+        enrollment.status
+    } else {
+        EnrollmentStatus::Failed
+    };
+    tx.update_enrollment(
+        enrollment.id,
+        status,
+        enrollment.current_step,
+        None,
+        Some(&reason),
+    )
+    .await?;
+    Ok(())
+}
+
+async fn store_prepared(
+    app: &App,
+    tx: &mut dyn TenantTx,
+    account_id: AccountId,
+    batch: &StepBatch<'_>,
+    planned: &Planned,
+    prepared: &PreparedMessage,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let enrollment = &planned.enrollment;
+    let step = batch.step;
+    let lead = tx
+        .get_lead(enrollment.lead_id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("lead", enrollment.lead_id))?;
+    let reasons = serde_json::to_value(&prepared.score.reasons).unwrap_or_default();
+    tx.set_lead_score(
+        lead.id,
+        prepared.score.score,
+        prepared.score.tier,
+        &reasons,
+        now,
+    )
+    .await?;
+
+    let (subject, variant) = match &prepared.subject_variants {
+        Some(variants) => match variants.assigned {
+            SubjectVariant::A => (Some(variants.a.clone()), "A"),
+            SubjectVariant::B => (Some(variants.b.clone()), "B"),
+        },
+        None => (prepared.message.subject.clone(), "A"),
+    };
+    let to_address = match step.spec.channel {
+        Channel::Email => lead.fields.email.as_ref().map(|e| e.as_str().to_owned()),
+        Channel::Sms | Channel::Whatsapp => {
+            lead.fields.phone.as_ref().map(|p| p.as_str().to_owned())
+        }
+    }
+    .ok_or_else(|| {
+        ServiceError::Invalid(format!(
+            "lead {} lost its {} address",
+            lead.id, step.spec.channel
+        ))
+    })?;
+
+    let message_id = planned.message_id;
+    let send_at = prepared.schedule.send_at;
+    tx.insert_message(
+        &NewMessage {
+            id: message_id,
+            campaign_id: batch.campaign.id,
+            step_id: step.id,
+            enrollment_id: enrollment.id,
+            lead_id: lead.id,
+            channel: step.spec.channel,
+            variant: variant.to_owned(),
+            subject,
+            body: prepared.message.full_text(),
+            to_address,
+            rfc_message_id: format!("{message_id}@{}", app.settings.message_id_domain),
+            scheduled_at: send_at,
+        },
+        now,
+    )
+    .await?;
+    tx.update_enrollment(
+        enrollment.id,
+        EnrollmentStatus::Active,
+        step.position,
+        Some(send_at),
+        None,
+    )
+    .await?;
+
+    let mut job = NewJob::now(SEND_MESSAGE_JOB, json!(SendMessagePayload { message_id }));
+    job.run_at = send_at;
+    job.max_attempts = app.settings.max_attempts;
+    job.unique_key = Some(unique_key(account_id, SEND_MESSAGE_JOB, message_id));
+    tx.enqueue_job(&job, now).await?;
+    Ok(())
+}
