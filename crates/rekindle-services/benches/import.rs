@@ -22,6 +22,7 @@ use std::io::{BufRead, BufReader, BufWriter};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -52,6 +53,9 @@ const RESULT_PREFIX: &str = "bench-result";
 /// Upper bound on one child run, so a stuck import cannot hold the benchmark.
 const CHILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const CHILD_POLL: Duration = Duration::from_millis(200);
+
+/// Time between two progress lines of an import child.
+const PROGRESS_INTERVAL: Duration = Duration::from_secs(15);
 
 /// Link-signing key of the benchmark app. The import sends nothing, so the
 /// value only has to pass the minimum length check.
@@ -94,6 +98,8 @@ struct Measurement {
     /// Peak resident set size of the child, in KiB; `None` for `COPY`, which
     /// runs in the server process.
     peak_rss_kib: Option<u64>,
+    /// User plus system CPU time of the child, in seconds; `None` for `COPY`.
+    cpu_seconds: Option<f64>,
 }
 
 impl Measurement {
@@ -126,12 +132,17 @@ fn run_parent() -> anyhow::Result<()> {
     let csv_path = dir.path().join("leads.csv");
     generate_csv(&csv_path, rows)?;
 
-    let mut results = vec![run_child_process(ChildKind::Parse, &csv_path, None)?];
-    results.push(run_child_process(ChildKind::Sqlite, &csv_path, None)?);
+    let mut results = Vec::new();
+    for kind in [ChildKind::Parse, ChildKind::Sqlite] {
+        let measurement = run_child_process(kind, &csv_path, None)?;
+        announce(&measurement);
+        results.push(measurement);
+    }
 
     let runtime = tokio::runtime::Runtime::new().context("start the Tokio runtime")?;
     let copy = match runtime.block_on(postgres_measurements(&csv_path))? {
         Some((copy, import)) => {
+            announce(&import);
             results.push(import);
             Some(copy)
         }
@@ -183,6 +194,9 @@ async fn postgres_measurements(
     };
 
     let copy = measure_copy(&database.admin_url, csv_path).await;
+    if let Ok(measurement) = &copy {
+        announce(measurement);
+    }
     let import = match &copy {
         Ok(_) => run_child_process(ChildKind::Postgres, csv_path, Some(&database.app_url)),
         Err(_) => Err(anyhow::anyhow!("skipped after the COPY failure")),
@@ -196,10 +210,17 @@ async fn postgres_measurements(
 /// talk only to loopback servers.
 fn require_loopback(server: &str) -> anyhow::Result<()> {
     let url = url::Url::parse(server).with_context(|| format!("invalid {TEST_DATABASE_ENV}"))?;
+    // `postgres:` is not a special scheme to the URL standard, so an IPv4
+    // host arrives as a domain string and is parsed here.
     let loopback = match url.host() {
         Some(url::Host::Ipv4(address)) => address.is_loopback(),
         Some(url::Host::Ipv6(address)) => address.is_loopback(),
-        Some(url::Host::Domain(name)) => name == "localhost",
+        Some(url::Host::Domain(name)) => {
+            name == "localhost"
+                || name
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|address| address.is_loopback())
+        }
         None => false,
     };
     if !loopback {
@@ -245,6 +266,7 @@ async fn measure_copy(admin_url: &str, csv_path: &Path) -> anyhow::Result<Measur
         records,
         seconds,
         peak_rss_kib: None,
+        cpu_seconds: None,
     })
 }
 
@@ -297,7 +319,7 @@ fn parse_child_output(kind: ChildKind, stdout: &str) -> anyhow::Result<Measureme
         .find_map(|line| line.strip_prefix(RESULT_PREFIX))
         .with_context(|| format!("{} child printed no result line", kind.name()))?;
     let fields: Vec<&str> = line.split_whitespace().collect();
-    let [records, seconds, peak] = fields[..] else {
+    let [records, seconds, peak, cpu] = fields[..] else {
         bail!(
             "malformed result line from the {} child: {line:?}",
             kind.name()
@@ -313,7 +335,20 @@ fn parse_child_output(kind: ChildKind, stdout: &str) -> anyhow::Result<Measureme
         records: records.parse()?,
         seconds: seconds.parse()?,
         peak_rss_kib: Some(peak.parse()?),
+        cpu_seconds: Some(cpu.parse()?),
     })
+}
+
+/// Prints one measurement as soon as it is taken, so a run stopped early
+/// still shows what finished.
+fn announce(measurement: &Measurement) {
+    eprintln!(
+        "measured {}: {} records in {:.2} s, {:.0} rows/s",
+        measurement.label,
+        measurement.records,
+        measurement.seconds,
+        measurement.rows_per_second()
+    );
 }
 
 fn print_table(rows: u64, results: &[Measurement], copy: Option<&Measurement>) {
@@ -321,8 +356,8 @@ fn print_table(rows: u64, results: &[Measurement], copy: Option<&Measurement>) {
     println!();
     println!("{rows} generated rows; ratio = rows/s divided by the COPY rows/s");
     println!(
-        "{:<20} {:>10} {:>9} {:>10} {:>14} {:>14}",
-        "backend", "rows", "seconds", "rows/s", "ratio to COPY", "peak RSS (MiB)"
+        "{:<20} {:>10} {:>9} {:>10} {:>14} {:>14} {:>12}",
+        "backend", "rows", "seconds", "rows/s", "ratio to COPY", "peak RSS (MiB)", "child CPU s"
     );
     for measurement in copy.into_iter().chain(results) {
         let ratio = copy_rate
@@ -332,14 +367,19 @@ fn print_table(rows: u64, results: &[Measurement], copy: Option<&Measurement>) {
             .peak_rss_kib
             .map(|kib| format!("{:.1}", kib as f64 / 1024.0))
             .unwrap_or_else(|| "(server)".into());
+        let cpu = measurement
+            .cpu_seconds
+            .map(|seconds| format!("{seconds:.2}"))
+            .unwrap_or_else(|| "(server)".into());
         println!(
-            "{:<20} {:>10} {:>9.2} {:>10.0} {:>14} {:>14}",
+            "{:<20} {:>10} {:>9.2} {:>10.0} {:>14} {:>14} {:>12}",
             measurement.label,
             measurement.records,
             measurement.seconds,
             measurement.rows_per_second(),
             ratio,
-            peak
+            peak,
+            cpu
         );
     }
 }
@@ -362,7 +402,8 @@ fn run_child(kind: ChildKind, csv_path: &Path) -> anyhow::Result<()> {
     drop(runtime);
 
     let peak = peak_rss_kib()?;
-    println!("{RESULT_PREFIX} {records} {seconds} {peak}");
+    let cpu = cpu_seconds()?;
+    println!("{RESULT_PREFIX} {records} {seconds} {peak} {cpu}");
     Ok(())
 }
 
@@ -416,19 +457,44 @@ async fn import_and_time(
         AppSettings::default(),
     )?;
     let account = rekindle_store_conformance::create_account(store.as_ref(), "Benchmark").await;
+    let bytes_read = Arc::new(AtomicU64::new(0));
     let request = ImportRequest {
         file_name: "leads.csv".into(),
         options: import_options(csv_path)?,
-        bytes_read: None,
+        bytes_read: Some(bytes_read.clone()),
     };
     let file = File::open(csv_path)?;
+    let file_bytes = file.metadata()?.len();
 
     let started = Instant::now();
-    let summary = import_csv(&app, account, &Actor::system("bench"), file, request).await?;
+    let progress = tokio::spawn(report_progress(bytes_read, file_bytes, started));
+    let summary = import_csv(&app, account, &Actor::system("bench"), file, request).await;
     let seconds = started.elapsed().as_secs_f64();
+    progress.abort();
+
+    let summary = summary?;
 
     check_summary(&summary)?;
     Ok((summary.counts.records as u64, seconds))
+}
+
+/// Prints how far the parser has read every `PROGRESS_INTERVAL`, so a slow
+/// run shows whether its rate falls as the tables grow. Ends when the whole
+/// file has been read or when the caller aborts it.
+async fn report_progress(bytes_read: Arc<AtomicU64>, file_bytes: u64, started: Instant) {
+    let mut previous = 0u64;
+    while previous < file_bytes {
+        tokio::time::sleep(PROGRESS_INTERVAL).await;
+        let read = bytes_read.load(Ordering::Relaxed);
+        eprintln!(
+            "  {:>6.1} s: {:>5.1} % of the file read, {:.2} MiB/s over the last {} s",
+            started.elapsed().as_secs_f64(),
+            100.0 * read as f64 / file_bytes as f64,
+            mebibytes(read - previous) / PROGRESS_INTERVAL.as_secs_f64(),
+            PROGRESS_INTERVAL.as_secs()
+        );
+        previous = read;
+    }
 }
 
 fn check_summary(summary: &ImportSummary) -> anyhow::Result<()> {
@@ -487,4 +553,27 @@ fn peak_rss_kib() -> anyhow::Result<u64> {
         }
     }
     bail!("/proc/self/status has no VmHWM line")
+}
+
+/// Linux reports CPU times in `/proc` in units of `USER_HZ`, which is 100 on
+/// every architecture Rust targets with `/proc` (see `man 5 proc`).
+const USER_HZ: f64 = 100.0;
+
+/// Returns the process's user plus system CPU time in seconds, all threads
+/// included, from fields 14 and 15 of `/proc/self/stat`.
+fn cpu_seconds() -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+
+    // The command name in field 2 may contain spaces, so count fields from
+    // its closing parenthesis: field 3 is the first one after it.
+    let after_name = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .context("malformed /proc/self/stat")?;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |field: usize| -> anyhow::Result<f64> {
+        let text = fields.get(field - 3).context("short /proc/self/stat")?;
+        Ok(text.parse::<u64>()? as f64)
+    };
+    Ok((ticks(14)? + ticks(15)?) / USER_HZ)
 }

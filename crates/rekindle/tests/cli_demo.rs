@@ -210,15 +210,17 @@ async fn serve_runs_scheduler_and_stops_on_sigterm() {
         .spawn()
         .unwrap();
 
-    // Wait, boundedly, until the scheduler's first job has run.
+    // Wait, boundedly (30 s, for a loaded machine), until the scheduler's
+    // first job has run.
     let database = dir.path().join("rekindle.sqlite");
+    let mut store = None;
     let mut resumed_job_ran = false;
-    for _ in 0..100 {
+    for _ in 0..300 {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        if !database.exists() {
-            continue;
+        if store.is_none() && database.exists() {
+            store = SqliteStore::open(&database).await.ok();
         }
-        let store = SqliteStore::open(&database).await.unwrap();
+        let Some(store) = &store else { continue };
         let mut tx = store.begin_system("test").await.unwrap();
         let jobs = tx
             .list_jobs(
@@ -228,7 +230,6 @@ async fn serve_runs_scheduler_and_stops_on_sigterm() {
             .await
             .unwrap();
         drop(tx);
-        store.pool().close().await;
         if jobs.items.iter().any(|job| job.kind == "resume_paused") {
             resumed_job_ran = true;
             break;
