@@ -555,8 +555,8 @@ fn peak_rss_kib() -> anyhow::Result<u64> {
     bail!("/proc/self/status has no VmHWM line")
 }
 
-/// Linux reports CPU times in `/proc` in units of `USER_HZ`, which is 100 on
-/// every architecture Rust targets with `/proc` (see `man 5 proc`).
+/// Clock ticks per second of the CPU times in `/proc/self/stat` (`USER_HZ`):
+/// 100 on x86-64 and AArch64 Linux, as `getconf CLK_TCK` prints.
 const USER_HZ: f64 = 100.0;
 
 /// Returns the process's user plus system CPU time in seconds, all threads

@@ -28,6 +28,9 @@ pub struct PrepareStepPayload {
     pub enrollment_ids: Vec<EnrollmentId>,
     /// Campaign-wide send position of the first enrollment, for staggering.
     pub first_send_index: u32,
+    /// How many earlier runs failed these enrollments with a retryable error.
+    #[serde(default)]
+    pub retry: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -49,6 +49,7 @@ pub async fn advance_after_step(
         position: next.position,
         enrollment_ids: vec![enrollment],
         first_send_index: 0,
+        retry: 0,
     };
     let mut job = NewJob::now(PREPARE_STEP_JOB, json!(payload));
     job.run_at = at;

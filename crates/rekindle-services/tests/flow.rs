@@ -19,6 +19,7 @@ on_both_backends!(
     failed_import_batch_writes_nothing => check_import_atomicity,
     failed_launch_writes_nothing => check_launch_atomicity,
     out_of_office_pauses_then_resumes => check_out_of_office_resume,
+    transient_writer_failure_retries_lead => check_crew_retry,
 );
 
 const CSV: &str = "first_name,last_name,email,phone,company,job_title,notes\n\
@@ -426,5 +427,102 @@ async fn check_out_of_office_resume(harness: &Harness) {
     assert!(
         second_steps.contains(&MessageStatus::Scheduled),
         "{second_steps:?}"
+    );
+}
+
+/// A writer that fails once, with a transient error, for one address.
+struct FlakyWriter {
+    email: &'static str,
+    failed: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl rekindle_crews::MessageWriter for FlakyWriter {
+    fn name(&self) -> &'static str {
+        "flaky"
+    }
+
+    async fn write(
+        &self,
+        request: &rekindle_crews::WriterRequest,
+    ) -> Result<rekindle_crews::Draft, rekindle_crews::StageError> {
+        let is_target = request.lead.email.as_ref().map(|e| e.as_str()) == Some(self.email);
+        if is_target && !self.failed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return Err(rekindle_crews::StageError::transient("provider timed out"));
+        }
+        rekindle_crews::OfflineWriter.write(request).await
+    }
+}
+
+async fn check_crew_retry(harness: &Harness) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = common::app(harness, dir.path().to_owned());
+    let writer = FlakyWriter {
+        email: "noah@pinecrest-hr.example",
+        failed: Default::default(),
+    };
+    app.crew = std::sync::Arc::new(rekindle_crews::ReactivationCrew::new(
+        std::sync::Arc::new(writer),
+        rekindle_crews::CrewConfig::default(),
+    ));
+    let account = create_account(&*app.store, "Retry Ltd").await;
+    let actor = Actor::system("test");
+    let worker = Worker::new(app.clone(), "test", std::time::Duration::from_millis(10));
+    import(&app, account, CSV).await;
+    let leads = lead_ids(&app, account).await;
+    let (campaign, _) = campaigns::create_campaign(&app, account, &actor, &spec())
+        .await
+        .unwrap();
+    campaigns::enroll_leads(&app, account, &actor, campaign.id, &leads)
+        .await
+        .unwrap();
+    campaigns::launch_campaign(&app, account, &actor, campaign.id)
+        .await
+        .unwrap();
+
+    let now = Utc::now();
+    worker.run_due(now, 100).await.unwrap();
+    let mut tx = app.store.begin(account).await.unwrap();
+    let messages = tx
+        .list_messages(Some(campaign.id), PageRequest::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(messages.len(), 2, "the other leads go on");
+    let enrollments = tx
+        .list_enrollments(campaign.id, PageRequest::default())
+        .await
+        .unwrap()
+        .items;
+    let waiting: Vec<_> = enrollments
+        .iter()
+        .filter(|e| e.status == EnrollmentStatus::Pending)
+        .collect();
+    assert_eq!(waiting.len(), 1);
+    assert!(
+        waiting[0]
+            .stop_reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("writer"),
+        "{:?}",
+        waiting[0]
+    );
+    drop(tx);
+
+    worker
+        .run_due(now + Duration::minutes(2), 100)
+        .await
+        .unwrap();
+    let mut tx = app.store.begin(account).await.unwrap();
+    let messages = tx
+        .list_messages(Some(campaign.id), PageRequest::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        messages.len(),
+        3,
+        "the failed lead was retried from the crew"
     );
 }

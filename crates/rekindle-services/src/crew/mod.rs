@@ -101,6 +101,7 @@ pub async fn prepare_step(
 
     let report = app.crew.run(&crew_step, context.tasks).await;
     let batch = results::StepBatch {
+        retry: payload.retry,
         campaign: &context.campaign,
         step: &context.step,
         planned: &context.planned,

@@ -7,12 +7,16 @@ use rekindle_store::*;
 use serde_json::json;
 
 use super::Planned;
-use crate::jobs::{SEND_MESSAGE_JOB, SendMessagePayload, unique_key};
+use crate::jobs::{
+    PREPARE_STEP_JOB, PrepareStepPayload, SEND_MESSAGE_JOB, SendMessagePayload, unique_key,
+};
 use crate::sequence::advance_after_step;
 use crate::{App, ServiceError};
 
 /// The results of one crew batch; `planned` and `runs` are in the same order.
 pub(super) struct StepBatch<'a> {
+    /// Retryable failures seen by earlier runs of this batch.
+    pub retry: u32,
     pub campaign: &'a Campaign,
     pub step: &'a Step,
     pub planned: &'a [Planned],
@@ -37,6 +41,7 @@ pub(super) async fn store_step_results(
     tx.insert_crew_run(&crew_run).await?;
 
     let mut failed = 0;
+    let mut retry_later = Vec::new();
     let mut stage_runs = Vec::new();
     for (planned, run) in batch.planned.iter().zip(batch.runs) {
         stage_runs.extend(stage_runs_of(crew_run.id, run));
@@ -46,7 +51,11 @@ pub(super) async fn store_step_results(
             }
             LeadOutcome::Failed { stage, error } => {
                 failed += 1;
-                record_failure(&mut *tx, account_id, &batch, planned, stage, error).await?;
+                let retry = error.class.is_retryable() && batch.retry < MAX_CREW_RETRIES;
+                record_failure(&mut *tx, account_id, &batch, planned, stage, error, retry).await?;
+                if retry {
+                    retry_later.push(planned.enrollment.id);
+                }
             }
         }
     }
@@ -64,6 +73,9 @@ pub(super) async fn store_step_results(
         .await?;
     }
 
+    if !retry_later.is_empty() {
+        enqueue_retry(&mut *tx, account_id, &batch, retry_later, now).await?;
+    }
     tx.insert_stage_runs(&stage_runs, now).await?;
     let status = if failed == batch.runs.len() && !batch.runs.is_empty() {
         RunStatus::Failed
@@ -116,8 +128,38 @@ fn stage_runs_of(crew_run: CrewRunId, run: &LeadRun) -> Vec<NewStageRun> {
         .collect()
 }
 
-/// Records a lead that failed a stage. A retryable failure leaves the
-/// enrollment as it was, so a later run can try the lead again.
+/// Crew runs of one batch that may fail with a retryable error before its
+/// leads are marked failed.
+const MAX_CREW_RETRIES: u32 = 4;
+/// Delay before the first crew retry; each further retry doubles it.
+const CREW_RETRY_BASE_SECONDS: i64 = 60;
+
+/// Enqueues the crew again for the leads that failed with a retryable error,
+/// with exponential backoff, so one lead's outage does not re-run the batch.
+async fn enqueue_retry(
+    tx: &mut dyn TenantTx,
+    account_id: AccountId,
+    batch: &StepBatch<'_>,
+    enrollments: Vec<EnrollmentId>,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let retry = batch.retry + 1;
+    let payload = PrepareStepPayload {
+        campaign_id: batch.campaign.id,
+        position: batch.step.position,
+        enrollment_ids: enrollments,
+        first_send_index: 0,
+        retry,
+    };
+    let mut job = NewJob::now(PREPARE_STEP_JOB, json!(payload));
+    job.run_at = now + chrono::Duration::seconds(CREW_RETRY_BASE_SECONDS << (retry - 1));
+    tx.enqueue_job(&job, now).await?;
+    tracing::info!(account_id = %account_id, campaign_id = %batch.campaign.id, retry, leads = payload.enrollment_ids.len(), "crew retry scheduled");
+    Ok(())
+}
+
+/// Records a lead that failed a stage. A failure that will be retried leaves
+/// the enrollment's status as it was.
 async fn record_failure(
     tx: &mut dyn TenantTx,
     account_id: AccountId,
@@ -125,11 +167,12 @@ async fn record_failure(
     planned: &Planned,
     stage: &str,
     error: &rekindle_crews::StageError,
+    retry: bool,
 ) -> Result<(), ServiceError> {
     let enrollment = &planned.enrollment;
     let reason = format!("{stage}: {}", error.message);
     tracing::warn!(account_id = %account_id, campaign_id = %batch.campaign.id, lead_id = %enrollment.lead_id, stage, class = %error.class, "lead failed in the crew");
-    let status = if error.class.is_retryable() {
+    let status = if retry {
         enrollment.status
     } else {
         EnrollmentStatus::Failed
