@@ -8,17 +8,15 @@ use chrono::Utc;
 use rekindle_domain::MessageId;
 use tracing::{info, warn};
 
-use super::atomic::write_atomically;
-use super::blocking::run_blocking;
-use super::{DEFAULT_OUTBOX_TIMEOUT, OUTBOX_PROVIDER};
+use super::OUTBOX_PROVIDER;
+use super::directory::OutboxDirectory;
 use crate::{ChannelError, EmailTransport, OutboundEmail, SendReceipt, render_email};
 
 /// Writes each email to `<directory>/<message id>.eml`, the file format that
 /// mail clients open. Sending the same message id again replaces the file.
 #[derive(Debug, Clone)]
 pub struct OutboxEmailTransport {
-    directory: PathBuf,
-    timeout: Duration,
+    files: OutboxDirectory,
 }
 
 impl OutboxEmailTransport {
@@ -26,30 +24,25 @@ impl OutboxEmailTransport {
     /// the first send if missing.
     pub fn new(directory: impl Into<PathBuf>) -> Self {
         Self {
-            directory: directory.into(),
-            timeout: DEFAULT_OUTBOX_TIMEOUT,
+            files: OutboxDirectory::new(directory.into(), ".eml"),
         }
     }
 
     /// Sets the deadline for writing one file.
     pub fn with_timeout(self, timeout: Duration) -> Self {
-        Self { timeout, ..self }
+        Self {
+            files: self.files.with_timeout(timeout),
+        }
     }
 
     pub fn directory(&self) -> &Path {
-        &self.directory
+        self.files.path()
     }
 
     /// Returns the path of the file for `message_id`.
     pub fn path_for(&self, message_id: MessageId) -> PathBuf {
-        self.directory.join(file_name(message_id))
+        self.files.path_for(message_id)
     }
-}
-
-/// Builds the file name from the hyphenated UUID, which contains only hex
-/// digits and hyphens, so the name cannot leave the outbox directory.
-fn file_name(message_id: MessageId) -> String {
-    format!("{message_id}.eml")
 }
 
 #[async_trait]
@@ -86,15 +79,10 @@ async fn write_email(
 
     let accepted_at = Utc::now();
     let contents = render_email(email, accepted_at)?;
-    let directory = transport.directory.clone();
-    let name = file_name(email.message_id);
-
-    run_blocking(
-        "writing the email outbox file",
-        transport.timeout,
-        move || write_atomically(&directory, &name, &contents),
-    )
-    .await?;
+    transport
+        .files
+        .write("writing the email outbox file", email.message_id, contents)
+        .await?;
 
     Ok(SendReceipt {
         provider: OUTBOX_PROVIDER,

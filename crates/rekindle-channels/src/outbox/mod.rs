@@ -5,6 +5,7 @@
 
 mod atomic;
 mod blocking;
+mod directory;
 mod email;
 mod sms;
 

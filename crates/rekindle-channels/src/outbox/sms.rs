@@ -9,9 +9,8 @@ use rekindle_domain::{AccountId, LeadId, MessageId, Phone};
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
-use super::atomic::write_atomically;
-use super::blocking::run_blocking;
-use super::{DEFAULT_OUTBOX_TIMEOUT, OUTBOX_PROVIDER};
+use super::OUTBOX_PROVIDER;
+use super::directory::OutboxDirectory;
 use crate::{ChannelError, OutboundSms, SendReceipt, SmsTransport};
 
 /// The contents of one SMS outbox file.
@@ -30,8 +29,7 @@ pub struct SmsRecord {
 /// Sending the same message id again replaces the file.
 #[derive(Debug, Clone)]
 pub struct OutboxSmsTransport {
-    directory: PathBuf,
-    timeout: Duration,
+    files: OutboxDirectory,
 }
 
 impl OutboxSmsTransport {
@@ -39,28 +37,25 @@ impl OutboxSmsTransport {
     /// the first send if missing.
     pub fn new(directory: impl Into<PathBuf>) -> Self {
         Self {
-            directory: directory.into(),
-            timeout: DEFAULT_OUTBOX_TIMEOUT,
+            files: OutboxDirectory::new(directory.into(), ".sms.json"),
         }
     }
 
     /// Sets the deadline for writing one file.
     pub fn with_timeout(self, timeout: Duration) -> Self {
-        Self { timeout, ..self }
+        Self {
+            files: self.files.with_timeout(timeout),
+        }
     }
 
     pub fn directory(&self) -> &Path {
-        &self.directory
+        self.files.path()
     }
 
     /// Returns the path of the file for `message_id`.
     pub fn path_for(&self, message_id: MessageId) -> PathBuf {
-        self.directory.join(file_name(message_id))
+        self.files.path_for(message_id)
     }
-}
-
-fn file_name(message_id: MessageId) -> String {
-    format!("{message_id}.sms.json")
 }
 
 #[async_trait]
@@ -108,15 +103,10 @@ async fn write_sms(
     let contents = serde_json::to_vec_pretty(&record).map_err(|error| {
         ChannelError::invalid_input(format!("sms could not be serialised: {error}"))
     })?;
-    let directory = transport.directory.clone();
-    let name = file_name(sms.message_id);
-
-    run_blocking(
-        "writing the sms outbox file",
-        transport.timeout,
-        move || write_atomically(&directory, &name, &contents),
-    )
-    .await?;
+    transport
+        .files
+        .write("writing the sms outbox file", sms.message_id, contents)
+        .await?;
 
     Ok(SendReceipt {
         provider: OUTBOX_PROVIDER,
