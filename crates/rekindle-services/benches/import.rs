@@ -11,6 +11,8 @@
 //!   owner, such as `postgres://postgres@127.0.0.1:5432/postgres`. Without it
 //!   only the parser and SQLite lines run. The benchmark creates a throwaway
 //!   database there and drops it at the end.
+//! - `REKINDLE_BENCH_CHILD_TIMEOUT_SECS` limits each child run (default 1,800
+//!   seconds). A child past the limit is killed and its line reads "stopped".
 //!
 //! Each import and the parser run in a child process (this binary re-run with
 //! `--child`), which reads its own `VmHWM` from `/proc/self/status` before it
@@ -50,8 +52,10 @@ const CHILD_DATABASE_ENV: &str = "REKINDLE_BENCH_APP_URL";
 /// Prefix of the one line a child prints on stdout for the parent to parse.
 const RESULT_PREFIX: &str = "bench-result";
 
-/// Upper bound on one child run, so a stuck import cannot hold the benchmark.
-const CHILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// Limit on one child run, in seconds, so a slow or stuck import cannot hold
+/// the benchmark.
+const CHILD_TIMEOUT_ENV: &str = "REKINDLE_BENCH_CHILD_TIMEOUT_SECS";
+const DEFAULT_CHILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const CHILD_POLL: Duration = Duration::from_millis(200);
 
 /// Time between two progress lines of an import child.
@@ -88,12 +92,21 @@ impl ChildKind {
             other => bail!("unknown child kind {other:?}: expected parse, sqlite or postgres"),
         }
     }
+
+    fn label(self) -> &'static str {
+        match self {
+            ChildKind::Parse => "ImportReader alone",
+            ChildKind::Sqlite => "import, SQLite",
+            ChildKind::Postgres => "import, PostgreSQL",
+        }
+    }
 }
 
 /// One line of the results table.
 struct Measurement {
     label: &'static str,
-    records: u64,
+    /// Records loaded; `None` when the run was stopped at the time limit.
+    records: Option<u64>,
     seconds: f64,
     /// Peak resident set size of the child, in KiB; `None` for `COPY`, which
     /// runs in the server process.
@@ -103,8 +116,8 @@ struct Measurement {
 }
 
 impl Measurement {
-    fn rows_per_second(&self) -> f64 {
-        self.records as f64 / self.seconds
+    fn rows_per_second(&self) -> Option<f64> {
+        self.records.map(|records| records as f64 / self.seconds)
     }
 }
 
@@ -128,19 +141,20 @@ fn main() -> anyhow::Result<()> {
 
 fn run_parent() -> anyhow::Result<()> {
     let rows = configured_rows()?;
+    let timeout = configured_child_timeout()?;
     let dir = tempfile::tempdir().context("create a temporary directory")?;
     let csv_path = dir.path().join("leads.csv");
     generate_csv(&csv_path, rows)?;
 
     let mut results = Vec::new();
     for kind in [ChildKind::Parse, ChildKind::Sqlite] {
-        let measurement = run_child_process(kind, &csv_path, None)?;
+        let measurement = run_child_process(kind, &csv_path, None, timeout)?;
         announce(&measurement);
         results.push(measurement);
     }
 
     let runtime = tokio::runtime::Runtime::new().context("start the Tokio runtime")?;
-    let copy = match runtime.block_on(postgres_measurements(&csv_path))? {
+    let copy = match runtime.block_on(postgres_measurements(&csv_path, timeout))? {
         Some((copy, import)) => {
             announce(&import);
             results.push(import);
@@ -161,6 +175,18 @@ fn configured_rows() -> anyhow::Result<u64> {
             .parse()
             .with_context(|| format!("invalid {ROWS_ENV} {text:?}: expected a row count")),
         Err(_) => Ok(DEFAULT_ROWS),
+    }
+}
+
+fn configured_child_timeout() -> anyhow::Result<Duration> {
+    match std::env::var(CHILD_TIMEOUT_ENV) {
+        Ok(text) => {
+            let seconds: u64 = text.trim().parse().with_context(|| {
+                format!("invalid {CHILD_TIMEOUT_ENV} {text:?}: expected whole seconds")
+            })?;
+            Ok(Duration::from_secs(seconds))
+        }
+        Err(_) => Ok(DEFAULT_CHILD_TIMEOUT),
     }
 }
 
@@ -185,6 +211,7 @@ fn generate_csv(path: &Path, rows: u64) -> anyhow::Result<()> {
 /// in it, and drops it. Returns `None` when no server is configured.
 async fn postgres_measurements(
     csv_path: &Path,
+    timeout: Duration,
 ) -> anyhow::Result<Option<(Measurement, Measurement)>> {
     if let Ok(server) = std::env::var(TEST_DATABASE_ENV) {
         require_loopback(&server)?;
@@ -198,7 +225,12 @@ async fn postgres_measurements(
         announce(measurement);
     }
     let import = match &copy {
-        Ok(_) => run_child_process(ChildKind::Postgres, csv_path, Some(&database.app_url)),
+        Ok(_) => run_child_process(
+            ChildKind::Postgres,
+            csv_path,
+            Some(&database.app_url),
+            timeout,
+        ),
         Err(_) => Err(anyhow::anyhow!("skipped after the COPY failure")),
     };
     database.drop_database().await?;
@@ -263,7 +295,7 @@ async fn measure_copy(admin_url: &str, csv_path: &Path) -> anyhow::Result<Measur
     conn.close().await?;
     Ok(Measurement {
         label: "PostgreSQL COPY",
-        records,
+        records: Some(records),
         seconds,
         peak_rss_kib: None,
         cpu_seconds: None,
@@ -279,11 +311,13 @@ fn quote_identifier(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// Runs this binary with `--child` and parses the result line it prints.
+/// Runs this binary with `--child` and parses the result line it prints, or
+/// kills the child at `timeout` and returns a measurement without records.
 fn run_child_process(
     kind: ChildKind,
     csv_path: &Path,
     database_url: Option<&str>,
+    timeout: Duration,
 ) -> anyhow::Result<Measurement> {
     let mut command = Command::new(std::env::current_exe()?);
     command
@@ -297,12 +331,23 @@ fn run_child_process(
     }
 
     let mut child = command.spawn().context("start the child process")?;
-    let deadline = Instant::now() + CHILD_TIMEOUT;
+    let started = Instant::now();
     while child.try_wait()?.is_none() {
-        if Instant::now() >= deadline {
+        if started.elapsed() >= timeout {
             child.kill()?;
             child.wait()?;
-            bail!("{} child timed out after {CHILD_TIMEOUT:?}", kind.name());
+            eprintln!(
+                "stopped the {} child after {} s ({CHILD_TIMEOUT_ENV})",
+                kind.name(),
+                timeout.as_secs()
+            );
+            return Ok(Measurement {
+                label: kind.label(),
+                records: None,
+                seconds: started.elapsed().as_secs_f64(),
+                peak_rss_kib: None,
+                cpu_seconds: None,
+            });
         }
         std::thread::sleep(CHILD_POLL);
     }
@@ -327,12 +372,8 @@ fn parse_child_output(kind: ChildKind, stdout: &str) -> anyhow::Result<Measureme
     };
 
     Ok(Measurement {
-        label: match kind {
-            ChildKind::Parse => "ImportReader alone",
-            ChildKind::Sqlite => "import, SQLite",
-            ChildKind::Postgres => "import, PostgreSQL",
-        },
-        records: records.parse()?,
+        label: kind.label(),
+        records: Some(records.parse()?),
         seconds: seconds.parse()?,
         peak_rss_kib: Some(peak.parse()?),
         cpu_seconds: Some(cpu.parse()?),
@@ -342,17 +383,20 @@ fn parse_child_output(kind: ChildKind, stdout: &str) -> anyhow::Result<Measureme
 /// Prints one measurement as soon as it is taken, so a run stopped early
 /// still shows what finished.
 fn announce(measurement: &Measurement) {
-    eprintln!(
-        "measured {}: {} records in {:.2} s, {:.0} rows/s",
-        measurement.label,
-        measurement.records,
-        measurement.seconds,
-        measurement.rows_per_second()
-    );
+    match (measurement.records, measurement.rows_per_second()) {
+        (Some(records), Some(rate)) => eprintln!(
+            "measured {}: {records} records in {:.2} s, {rate:.0} rows/s",
+            measurement.label, measurement.seconds
+        ),
+        _ => eprintln!(
+            "measured {}: stopped after {:.0} s",
+            measurement.label, measurement.seconds
+        ),
+    }
 }
 
 fn print_table(rows: u64, results: &[Measurement], copy: Option<&Measurement>) {
-    let copy_rate = copy.map(Measurement::rows_per_second);
+    let copy_rate = copy.and_then(Measurement::rows_per_second);
     println!();
     println!("{rows} generated rows; ratio = rows/s divided by the COPY rows/s");
     println!(
@@ -360,28 +404,43 @@ fn print_table(rows: u64, results: &[Measurement], copy: Option<&Measurement>) {
         "backend", "rows", "seconds", "rows/s", "ratio to COPY", "peak RSS (MiB)", "child CPU s"
     );
     for measurement in copy.into_iter().chain(results) {
-        let ratio = copy_rate
-            .map(|rate| format!("{:.2}", measurement.rows_per_second() / rate))
-            .unwrap_or_else(|| "n/a".into());
-        let peak = measurement
-            .peak_rss_kib
-            .map(|kib| format!("{:.1}", kib as f64 / 1024.0))
-            .unwrap_or_else(|| "(server)".into());
-        let cpu = measurement
-            .cpu_seconds
-            .map(|seconds| format!("{seconds:.2}"))
-            .unwrap_or_else(|| "(server)".into());
-        println!(
-            "{:<20} {:>10} {:>9.2} {:>10.0} {:>14} {:>14} {:>12}",
-            measurement.label,
-            measurement.records,
-            measurement.seconds,
-            measurement.rows_per_second(),
-            ratio,
-            peak,
-            cpu
-        );
+        println!("{}", table_row(measurement, copy_rate));
     }
+}
+
+fn table_row(measurement: &Measurement, copy_rate: Option<f64>) -> String {
+    // A missing figure is either COPY's, which the server process spends, or
+    // that of a child stopped at the time limit.
+    let missing = if measurement.records.is_some() {
+        "(server)"
+    } else {
+        "stopped"
+    };
+    let rate = measurement.rows_per_second();
+    let ratio = match (rate, copy_rate) {
+        (Some(rate), Some(copy_rate)) => format!("{:.3}", rate / copy_rate),
+        _ => "n/a".to_owned(),
+    };
+    let text = |value: Option<String>| value.unwrap_or_else(|| missing.to_owned());
+
+    format!(
+        "{:<20} {:>10} {:>9.2} {:>10} {:>14} {:>14} {:>12}",
+        measurement.label,
+        text(measurement.records.map(|records| records.to_string())),
+        measurement.seconds,
+        text(rate.map(|rate| format!("{rate:.0}"))),
+        ratio,
+        text(
+            measurement
+                .peak_rss_kib
+                .map(|kib| format!("{:.1}", kib as f64 / 1024.0))
+        ),
+        text(
+            measurement
+                .cpu_seconds
+                .map(|seconds| format!("{seconds:.2}"))
+        ),
+    )
 }
 
 fn mebibytes(bytes: u64) -> f64 {

@@ -249,6 +249,8 @@ async fn store_batch(
         }
     }
 
+    tx.insert_leads(&batch.new_leads, Utc::now()).await?;
+    tx.insert_signals(&batch.signals, Utc::now()).await?;
     tx.insert_import_rows(import_id, &reports).await?;
     tx.update_import(
         import_id,
@@ -284,6 +286,9 @@ struct BatchContext {
     suppressed: std::collections::HashSet<String>,
     /// Contact key to the identifier of the record that first stored it in this batch.
     stored_here: HashMap<String, Option<String>>,
+    /// New leads and signals, inserted together at the end of the batch.
+    new_leads: Vec<NewLead>,
+    signals: Vec<(LeadId, rekindle_domain::lead::SignalInput)>,
 }
 
 impl BatchContext {
@@ -329,6 +334,8 @@ impl BatchContext {
             existing,
             suppressed,
             stored_here: HashMap::new(),
+            new_leads: Vec::new(),
+            signals: Vec::new(),
         })
     }
 }
@@ -401,19 +408,22 @@ async fn store_row(
         Some(lead) => {
             let merged = merge_fields(&lead.fields, &row.fields);
             tx.update_lead_fields(lead.id, &merged, now).await?;
-            tx.insert_signals(lead.id, &row.signals, now).await?;
+            batch
+                .signals
+                .extend(row.signals.iter().map(|signal| (lead.id, signal.clone())));
             counts.merged += 1;
         }
         None => {
             let id = LeadId::new();
-            let lead = NewLead {
+            batch.new_leads.push(NewLead {
                 id,
                 fields: row.fields.clone(),
                 import_id: Some(import_id),
                 import_ref: record.identifier.clone(),
-            };
-            tx.insert_lead(&lead, now).await?;
-            tx.insert_signals(id, &row.signals, now).await?;
+            });
+            batch
+                .signals
+                .extend(row.signals.iter().map(|signal| (id, signal.clone())));
             counts.imported += 1;
         }
     }

@@ -39,7 +39,17 @@ pub trait TenantTx: Send {
     async fn account(&mut self) -> Result<Account, StoreError>;
 
     // Leads.
-    async fn insert_lead(&mut self, lead: &NewLead, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Inserts leads in as few statements as the backend allows.
+    async fn insert_leads(
+        &mut self,
+        leads: &[NewLead],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Inserts one lead.
+    async fn insert_lead(&mut self, lead: &NewLead, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.insert_leads(std::slice::from_ref(lead), now).await
+    }
     async fn update_lead_fields(
         &mut self,
         id: LeadId,
@@ -69,10 +79,10 @@ pub trait TenantTx: Send {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     async fn count_leads_by_tier(&mut self) -> Result<Vec<(Option<Tier>, i64)>, StoreError>;
+    /// Inserts signals, each with the lead it belongs to.
     async fn insert_signals(
         &mut self,
-        lead: LeadId,
-        signals: &[SignalInput],
+        signals: &[(LeadId, SignalInput)],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     async fn list_signals(&mut self, lead: LeadId) -> Result<Vec<Signal>, StoreError>;

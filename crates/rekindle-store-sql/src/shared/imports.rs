@@ -102,23 +102,30 @@ async fn insert_import_rows(
     id: ImportId,
     rows: &[ImportRowReport],
 ) -> Result<(), StoreError> {
-    for report in rows {
-        sqlx::query(
+    const PARAMS: usize = 9;
+    for chunk in rows.chunks(1000) {
+        let values = (0..chunk.len())
+            .map(|row| format!("({})", placeholders(row * PARAMS + 1, PARAMS)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
             "INSERT INTO import_rows (account_id, import_id, record_number, line, identifier, \
-             outcome, field, reason, duplicate_of) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(account.0)
-        .bind(id.0)
-        .bind(report.record_number)
-        .bind(report.line)
-        .bind(&report.identifier)
-        .bind(report.outcome.as_str())
-        .bind(&report.field)
-        .bind(&report.reason)
-        .bind(&report.duplicate_of)
-        .execute(&mut *conn)
-        .await
-        .map_err(map_error)?;
+             outcome, field, reason, duplicate_of) VALUES {values}"
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for report in chunk {
+            query = query
+                .bind(account.0)
+                .bind(id.0)
+                .bind(report.record_number)
+                .bind(report.line)
+                .bind(&report.identifier)
+                .bind(report.outcome.as_str())
+                .bind(&report.field)
+                .bind(&report.reason)
+                .bind(&report.duplicate_of);
+        }
+        query.execute(&mut *conn).await.map_err(map_error)?;
     }
     Ok(())
 }

@@ -57,48 +57,71 @@ fn lead_from_row(row: &DbRow) -> Result<Lead, StoreError> {
     })
 }
 
-async fn insert_lead(
+/// Columns bound per lead by `insert_leads`.
+const LEAD_INSERT_PARAMS: usize = 23;
+/// Leads per INSERT statement, below both backends' limits on bound parameters.
+const LEAD_INSERT_CHUNK: usize = 400;
+
+/// Inserts leads with multi-row INSERT statements, which cost one round trip
+/// per chunk instead of one per lead.
+async fn insert_leads(
     conn: &mut Conn,
     account: AccountId,
-    lead: &NewLead,
+    leads: &[NewLead],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let f = &lead.fields;
     let now = micros(now);
-    sqlx::query(
-        "INSERT INTO leads (id, account_id, external_id, email, phone, first_name, last_name, \
-         company, job_title, industry, website, city, country, time_zone, notes, crm_status, \
-         last_contacted_at, crm_created_at, engagement_count, custom_fields, status, \
-         import_id, import_ref, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-         $18, $19, $20, 'dormant', $21, $22, $23, $23)",
-    )
-    .bind(lead.id.0)
-    .bind(account.0)
-    .bind(&f.external_id)
-    .bind(f.email.as_ref().map(Email::as_str))
-    .bind(f.phone.as_ref().map(Phone::as_str))
-    .bind(&f.first_name)
-    .bind(&f.last_name)
-    .bind(&f.company)
-    .bind(&f.job_title)
-    .bind(&f.industry)
-    .bind(&f.website)
-    .bind(&f.city)
-    .bind(&f.country)
-    .bind(&f.time_zone)
-    .bind(&f.notes)
-    .bind(&f.crm_status)
-    .bind(f.last_contacted_at.map(micros))
-    .bind(f.crm_created_at.map(micros))
-    .bind(f.engagement_count.map(|count| count.min(i32::MAX as u32) as i32))
-    .bind(Json(f.custom_fields.to_json()))
-    .bind(lead.import_id.map(|id| id.0))
-    .bind(&lead.import_ref)
-    .bind(now)
-    .execute(conn)
-    .await
-    .map_err(map_error)?;
+    for chunk in leads.chunks(LEAD_INSERT_CHUNK) {
+        let rows = (0..chunk.len())
+            .map(|row| {
+                let first = row * LEAD_INSERT_PARAMS + 1;
+                format!(
+                    "({}, 'dormant', ${}, ${}, ${}, ${})",
+                    placeholders(first, 20),
+                    first + 20,
+                    first + 21,
+                    first + 22,
+                    first + 22
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO leads (id, account_id, external_id, email, phone, first_name, last_name, \
+             company, job_title, industry, website, city, country, time_zone, notes, crm_status, \
+             last_contacted_at, crm_created_at, engagement_count, custom_fields, status, \
+             import_id, import_ref, created_at, updated_at) VALUES {rows}"
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for lead in chunk {
+            let f = &lead.fields;
+            query = query
+                .bind(lead.id.0)
+                .bind(account.0)
+                .bind(&f.external_id)
+                .bind(f.email.as_ref().map(Email::as_str))
+                .bind(f.phone.as_ref().map(Phone::as_str))
+                .bind(&f.first_name)
+                .bind(&f.last_name)
+                .bind(&f.company)
+                .bind(&f.job_title)
+                .bind(&f.industry)
+                .bind(&f.website)
+                .bind(&f.city)
+                .bind(&f.country)
+                .bind(&f.time_zone)
+                .bind(&f.notes)
+                .bind(&f.crm_status)
+                .bind(f.last_contacted_at.map(micros))
+                .bind(f.crm_created_at.map(micros))
+                .bind(f.engagement_count.map(|count| count.min(i32::MAX as u32) as i32))
+                .bind(Json(f.custom_fields.to_json()))
+                .bind(lead.import_id.map(|id| id.0))
+                .bind(&lead.import_ref)
+                .bind(now);
+        }
+        query.execute(&mut *conn).await.map_err(map_error)?;
+    }
     Ok(())
 }
 
@@ -275,28 +298,35 @@ async fn count_leads_by_tier(
         .collect()
 }
 
+/// Inserts signals of several leads with multi-row INSERT statements.
 async fn insert_signals(
     conn: &mut Conn,
     account: AccountId,
-    lead: LeadId,
-    signals: &[SignalInput],
+    signals: &[(LeadId, SignalInput)],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    for signal in signals {
-        sqlx::query(
-            "INSERT INTO lead_signals (id, account_id, lead_id, kind, summary, source, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(SignalId::new().0)
-        .bind(account.0)
-        .bind(lead.0)
-        .bind(&signal.kind)
-        .bind(&signal.summary)
-        .bind(&signal.source)
-        .bind(micros(now))
-        .execute(&mut *conn)
-        .await
-        .map_err(map_error)?;
+    const PARAMS: usize = 7;
+    let now = micros(now);
+    for chunk in signals.chunks(1000) {
+        let rows = (0..chunk.len())
+            .map(|row| format!("({})", placeholders(row * PARAMS + 1, PARAMS)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO lead_signals (id, account_id, lead_id, kind, summary, source, created_at) VALUES {rows}"
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for (lead, signal) in chunk {
+            query = query
+                .bind(SignalId::new().0)
+                .bind(account.0)
+                .bind(lead.0)
+                .bind(&signal.kind)
+                .bind(&signal.summary)
+                .bind(&signal.source)
+                .bind(now);
+        }
+        query.execute(&mut *conn).await.map_err(map_error)?;
     }
     Ok(())
 }

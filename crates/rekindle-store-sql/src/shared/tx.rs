@@ -27,8 +27,8 @@ impl TenantTx for SqlTenantTx {
         get_account(&mut self.tx, self.account).await
     }
 
-    async fn insert_lead(&mut self, lead: &NewLead, now: DateTime<Utc>) -> Result<(), StoreError> {
-        insert_lead(&mut self.tx, self.account, lead, now).await
+    async fn insert_leads(&mut self, leads: &[NewLead], now: DateTime<Utc>) -> Result<(), StoreError> {
+        insert_leads(&mut self.tx, self.account, leads, now).await
     }
 
     async fn update_lead_fields(
@@ -86,11 +86,10 @@ impl TenantTx for SqlTenantTx {
 
     async fn insert_signals(
         &mut self,
-        lead: LeadId,
-        signals: &[SignalInput],
+        signals: &[(LeadId, SignalInput)],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        insert_signals(&mut self.tx, self.account, lead, signals, now).await
+        insert_signals(&mut self.tx, self.account, signals, now).await
     }
 
     async fn list_signals(&mut self, lead: LeadId) -> Result<Vec<Signal>, StoreError> {
