@@ -49,7 +49,7 @@ pub enum ImportError {
     TooManyColumns { count: usize, max: usize },
 
     #[error(
-        "the header has no email or phone column (columns: {columns}); name a column \"Email\" or \"Phone\", or map one with the mapping override"
+        "the header has no email or phone column (columns: {columns}); name a column \"Email\" or \"Phone\", or map one with the mapping override (on the command line: --map \"COLUMN=email\")"
     )]
     MissingContactColumn { columns: String },
 

@@ -11,8 +11,9 @@
 //!   owner, such as `postgres://postgres@127.0.0.1:5432/postgres`. Without it
 //!   only the parser and SQLite lines run. The benchmark creates a throwaway
 //!   database there and drops it at the end.
-//! - `REKINDLE_BENCH_CHILD_TIMEOUT_SECS` limits each child run (default 1,800
-//!   seconds). A child past the limit is killed and its line reads "stopped".
+//! - `REKINDLE_BENCH_TIMEOUT_SECS` limits the whole run (default 3,600
+//!   seconds). A child still running at the limit is killed, no later child
+//!   starts, and their lines read "stopped".
 //!
 //! Each import and the parser run in a child process (this binary re-run with
 //! `--child`), which reads its own `VmHWM` from `/proc/self/status` before it
@@ -52,10 +53,10 @@ const CHILD_DATABASE_ENV: &str = "REKINDLE_BENCH_APP_URL";
 /// Prefix of the one line a child prints on stdout for the parent to parse.
 const RESULT_PREFIX: &str = "bench-result";
 
-/// Limit on one child run, in seconds, so a slow or stuck import cannot hold
+/// Limit on the whole run, in seconds, so a slow or stuck import cannot hold
 /// the benchmark.
-const CHILD_TIMEOUT_ENV: &str = "REKINDLE_BENCH_CHILD_TIMEOUT_SECS";
-const DEFAULT_CHILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+const TIMEOUT_ENV: &str = "REKINDLE_BENCH_TIMEOUT_SECS";
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 const CHILD_POLL: Duration = Duration::from_millis(200);
 
 /// Time between two progress lines of an import child.
@@ -141,20 +142,20 @@ fn main() -> anyhow::Result<()> {
 
 fn run_parent() -> anyhow::Result<()> {
     let rows = configured_rows()?;
-    let timeout = configured_child_timeout()?;
+    let deadline = Instant::now() + configured_timeout()?;
     let dir = tempfile::tempdir().context("create a temporary directory")?;
     let csv_path = dir.path().join("leads.csv");
     generate_csv(&csv_path, rows)?;
 
     let mut results = Vec::new();
     for kind in [ChildKind::Parse, ChildKind::Sqlite] {
-        let measurement = run_child_process(kind, &csv_path, None, timeout)?;
+        let measurement = run_child_process(kind, &csv_path, None, deadline)?;
         announce(&measurement);
         results.push(measurement);
     }
 
     let runtime = tokio::runtime::Runtime::new().context("start the Tokio runtime")?;
-    let copy = match runtime.block_on(postgres_measurements(&csv_path, timeout))? {
+    let copy = match runtime.block_on(postgres_measurements(&csv_path, deadline))? {
         Some((copy, import)) => {
             announce(&import);
             results.push(import);
@@ -178,15 +179,15 @@ fn configured_rows() -> anyhow::Result<u64> {
     }
 }
 
-fn configured_child_timeout() -> anyhow::Result<Duration> {
-    match std::env::var(CHILD_TIMEOUT_ENV) {
+fn configured_timeout() -> anyhow::Result<Duration> {
+    match std::env::var(TIMEOUT_ENV) {
         Ok(text) => {
             let seconds: u64 = text.trim().parse().with_context(|| {
-                format!("invalid {CHILD_TIMEOUT_ENV} {text:?}: expected whole seconds")
+                format!("invalid {TIMEOUT_ENV} {text:?}: expected whole seconds")
             })?;
             Ok(Duration::from_secs(seconds))
         }
-        Err(_) => Ok(DEFAULT_CHILD_TIMEOUT),
+        Err(_) => Ok(DEFAULT_TIMEOUT),
     }
 }
 
@@ -211,7 +212,7 @@ fn generate_csv(path: &Path, rows: u64) -> anyhow::Result<()> {
 /// in it, and drops it. Returns `None` when no server is configured.
 async fn postgres_measurements(
     csv_path: &Path,
-    timeout: Duration,
+    deadline: Instant,
 ) -> anyhow::Result<Option<(Measurement, Measurement)>> {
     if let Ok(server) = std::env::var(TEST_DATABASE_ENV) {
         require_loopback(&server)?;
@@ -229,7 +230,7 @@ async fn postgres_measurements(
             ChildKind::Postgres,
             csv_path,
             Some(&database.app_url),
-            timeout,
+            deadline,
         ),
         Err(_) => Err(anyhow::anyhow!("skipped after the COPY failure")),
     };
@@ -312,12 +313,12 @@ fn quote_identifier(name: &str) -> String {
 }
 
 /// Runs this binary with `--child` and parses the result line it prints, or
-/// kills the child at `timeout` and returns a measurement without records.
+/// kills the child at `deadline` and returns a measurement without records.
 fn run_child_process(
     kind: ChildKind,
     csv_path: &Path,
     database_url: Option<&str>,
-    timeout: Duration,
+    deadline: Instant,
 ) -> anyhow::Result<Measurement> {
     let mut command = Command::new(std::env::current_exe()?);
     command
@@ -330,24 +331,16 @@ fn run_child_process(
         command.env(CHILD_DATABASE_ENV, url);
     }
 
-    let mut child = command.spawn().context("start the child process")?;
     let started = Instant::now();
+    if started >= deadline {
+        return Ok(stopped(kind, started));
+    }
+    let mut child = command.spawn().context("start the child process")?;
     while child.try_wait()?.is_none() {
-        if started.elapsed() >= timeout {
+        if Instant::now() >= deadline {
             child.kill()?;
             child.wait()?;
-            eprintln!(
-                "stopped the {} child after {} s ({CHILD_TIMEOUT_ENV})",
-                kind.name(),
-                timeout.as_secs()
-            );
-            return Ok(Measurement {
-                label: kind.label(),
-                records: None,
-                seconds: started.elapsed().as_secs_f64(),
-                peak_rss_kib: None,
-                cpu_seconds: None,
-            });
+            return Ok(stopped(kind, started));
         }
         std::thread::sleep(CHILD_POLL);
     }
@@ -356,6 +349,21 @@ fn run_child_process(
         bail!("{} child failed with {}", kind.name(), output.status);
     }
     parse_child_output(kind, &String::from_utf8_lossy(&output.stdout))
+}
+
+fn stopped(kind: ChildKind, started: Instant) -> Measurement {
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "stopped the {} child after {seconds:.0} s: the run reached {TIMEOUT_ENV}",
+        kind.name()
+    );
+    Measurement {
+        label: kind.label(),
+        records: None,
+        seconds,
+        peak_rss_kib: None,
+        cpu_seconds: None,
+    }
 }
 
 fn parse_child_output(kind: ChildKind, stdout: &str) -> anyhow::Result<Measurement> {

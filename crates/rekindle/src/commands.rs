@@ -25,7 +25,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut config = Config::load(cli.config.as_deref())?;
     // The demo prints its own report; its logs stay quiet unless asked for.
     if matches!(cli.command, Command::Demo(_)) && std::env::var_os("REKINDLE_LOG_LEVEL").is_none() {
-        config.log.level = "warn".into();
+        config.log.level = "error".into();
     }
     runtime::init_logging(&config);
 
@@ -133,6 +133,23 @@ async fn migrate(config: &Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Names the database for a message: the SQLite path, or the PostgreSQL host
+/// and database without credentials.
+fn redacted_location(url: &rekindle_config::Secret) -> String {
+    let text = url.expose();
+    if let Some(path) = text.strip_prefix("sqlite://") {
+        return path.to_owned();
+    }
+    match url::Url::parse(text) {
+        Ok(parsed) => format!(
+            "PostgreSQL database {} on {}",
+            parsed.path().trim_start_matches('/'),
+            parsed.host_str().unwrap_or("?")
+        ),
+        Err(_) => "the configured database".to_owned(),
+    }
+}
+
 /// Builds parser options from the command line and configuration.
 pub fn import_options(config: &Config, args: &ImportOptionsArgs) -> anyhow::Result<ImportOptions> {
     let mut options = ImportOptions {
@@ -217,6 +234,7 @@ async fn import(config: &Config, args: ImportArgs) -> anyhow::Result<ExitCode> {
         print_json_report(&app, account, &summary).await?;
     } else {
         print_import_report(&app, account, &summary).await?;
+        println!("  stored in {}", redacted_location(&config.database_url()));
     }
     Ok(if summary.error.is_some() {
         ExitCode::FAILURE
@@ -287,11 +305,9 @@ pub async fn print_import_report(
 ) -> anyhow::Result<()> {
     let c = &summary.counts;
     println!("Import {} ({})", summary.import_id, summary.status);
-    println!(
-        "  file: encoding {}, delimiter {}",
-        summary.encoding.as_deref().unwrap_or("?"),
-        summary.delimiter.as_deref().unwrap_or("?")
-    );
+    if let (Some(encoding), Some(delimiter)) = (&summary.encoding, &summary.delimiter) {
+        println!("  file: encoding {encoding}, delimiter {delimiter}");
+    }
     println!(
         "  records {}: imported {}, merged into existing leads {}, duplicates {}, rejected {}, suppressed {}; {} with warnings",
         c.records, c.imported, c.merged, c.duplicates, c.rejected, c.suppressed, c.warnings

@@ -9,7 +9,9 @@ use anyhow::Context;
 use chrono::Utc;
 use rekindle_config::Config;
 use rekindle_domain::campaign::{CampaignSpec, SendingWindow, StepSpec};
-use rekindle_domain::{AccountId, CampaignId, Channel, MessageStatus, Tone};
+use rekindle_domain::{
+    AccountId, CampaignId, Channel, EnrollmentStatus, MessageStatus, ReplyLabel, Tier, Tone,
+};
 use rekindle_services::replies::{InboundReply, ingest_reply};
 use rekindle_services::worker::Worker;
 use rekindle_services::{App, accounts, campaigns, report};
@@ -22,6 +24,8 @@ use crate::runtime;
 
 /// The sample shipped with the program, used when no `--csv` is given.
 const SAMPLE_CSV: &str = include_str!("../samples/dormant_leads.csv");
+/// Days without contact after which a lead counts as dormant.
+const DORMANT_AFTER_DAYS: i64 = 30;
 /// Batches the worker runs before the demo gives up on an idle queue.
 const MAX_WORKER_ROUNDS: usize = 1000;
 
@@ -39,6 +43,14 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
             "{} already exists: the demo needs a fresh database, so pass another --dir",
             database.display()
         );
+    }
+    if let Some(path) = &args.csv {
+        std::fs::File::open(path).with_context(|| {
+            format!(
+                "cannot open --csv {}: check the path and that the file is readable",
+                path.display()
+            )
+        })?;
     }
     let csv_path = match &args.csv {
         Some(path) => path.clone(),
@@ -66,18 +78,33 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let options = import_options(config, &args.options)?;
     let summary = import_with_progress(&app, account.id, &csv_path, options).await?;
     print_import_report(&app, account.id, &summary).await?;
+    if summary.error.is_some() || summary.counts.imported == 0 {
+        println!(
+            "\nThe import stored no lead, so the demo stops here. Fix the file and run it again."
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     worker.run_due(Utc::now(), MAX_WORKER_ROUNDS).await?;
+    print_scores(&app, account.id).await?;
 
     let campaign = create_and_launch(&app, account.id, &actor).await?;
     println!(
-        "\n3. Campaign \"Win-back\" ({campaign}) launched: email now, email follow-up after 3 days, SMS after 7"
+        "\n4. Campaign \"Win-back\" ({campaign}) launched: an email, an email follow-up 3 days later, an SMS 7 days after that"
     );
 
     worker.run_due(Utc::now(), MAX_WORKER_ROUNDS).await?;
     let first_step = latest_first_step_send(&app, account.id, campaign).await?;
+    println!(
+        "  Each first email is scheduled in its lead's sending window (Monday to Friday, 09:00 to 17:00 in the lead's time zone), {}s apart; the last one is due {}.",
+        config.worker.send_spacing_seconds,
+        first_step.format("%Y-%m-%d %H:%M UTC")
+    );
+    println!(
+        "  The demo does not wait: it runs the queue up to that time now, so the files carry today's Date header."
+    );
     worker.run_due(first_step, MAX_WORKER_ROUNDS).await?;
 
-    println!("\n4. Replies");
+    println!("\n5. Simulated replies, fed through the same path real replies take");
     feed_replies(&app, account.id, campaign).await?;
 
     print_report(&app, account.id, campaign, &outbox).await?;
@@ -127,17 +154,31 @@ async fn create_and_launch(
     };
     let (campaign, _) = campaigns::create_campaign(app, account, actor, &spec).await?;
 
+    let mut skipped = 0;
     let mut page = PageRequest::new(None, Some(200));
     loop {
         let mut tx = app.store.begin(account).await?;
         let leads = tx.list_leads(&LeadFilter::default(), page).await?;
         tx.commit().await?;
-        let ids: Vec<_> = leads.items.iter().map(|lead| lead.id).collect();
+        // Leads contacted in the last 30 days are not dormant yet.
+        let recent_cutoff = Utc::now() - chrono::Duration::days(DORMANT_AFTER_DAYS);
+        let (dormant, recent): (Vec<_>, Vec<_>) = leads.items.iter().partition(|lead| {
+            lead.fields
+                .last_contacted_at
+                .is_none_or(|at| at <= recent_cutoff)
+        });
+        skipped += recent.len();
+        let ids: Vec<_> = dormant.iter().map(|lead| lead.id).collect();
         campaigns::enroll_leads(app, account, actor, campaign.id, &ids).await?;
         match leads.next {
             Some(cursor) => page = PageRequest::new(Some(cursor), Some(200)),
             None => break,
         }
+    }
+    if skipped > 0 {
+        println!(
+            "\n  {skipped} leads were contacted in the last {DORMANT_AFTER_DAYS} days, so they are not enrolled"
+        );
     }
     campaigns::launch_campaign(app, account, actor, campaign.id).await?;
     Ok(campaign.id)
@@ -202,14 +243,158 @@ async fn feed_replies(app: &App, account: AccountId, campaign: CampaignId) -> an
         };
         let ingested = ingest_reply(app, account, &inbound).await?;
         println!(
-            "  {} replied: \"{text}\" -> {}",
-            message.to_address, ingested.classification.label
+            "  {}: \"{text}\"\n    -> {}",
+            message.to_address,
+            reply_label_text(ingested.classification.label)
         );
     }
     if sent.is_empty() {
         println!("  no email was sent, so there is nothing to reply to");
     }
     Ok(())
+}
+
+/// Leads shown with their score reasons in the demo report.
+const TOP_LEADS: usize = 5;
+
+/// Prints the score tiers and the best leads with the reasons for their scores.
+async fn print_scores(app: &App, account: AccountId) -> anyhow::Result<()> {
+    let mut tx = app.store.begin(account).await?;
+    let tiers = tx.count_leads_by_tier().await?;
+    let mut leads = Vec::new();
+    let mut page = PageRequest::new(None, Some(200));
+    loop {
+        let batch = tx.list_leads(&LeadFilter::default(), page).await?;
+        leads.extend(batch.items);
+        match batch.next {
+            Some(cursor) => page = PageRequest::new(Some(cursor), Some(200)),
+            None => break,
+        }
+    }
+    tx.commit().await?;
+
+    println!("\n3. Scores (0 to 100: how worth another try each lead is)");
+    print_tiers(&tiers);
+    leads.sort_by_key(|lead| std::cmp::Reverse(lead.score));
+    println!("  Best leads:");
+    for lead in leads.iter().take(TOP_LEADS) {
+        let name = [
+            lead.fields.first_name.as_deref(),
+            lead.fields.last_name.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+        let company = lead.fields.company.as_deref().unwrap_or("-");
+        println!("    {:>3}  {name} ({company})", lead.score.unwrap_or(0));
+        for reason in top_reasons(&lead.score_reasons) {
+            println!("         {reason}");
+        }
+    }
+    Ok(())
+}
+
+fn print_tiers(tiers: &[(Option<Tier>, i64)]) {
+    let count = |tier: Option<Tier>| {
+        tiers
+            .iter()
+            .find(|(t, _)| *t == tier)
+            .map(|(_, n)| *n)
+            .unwrap_or(0)
+    };
+    println!(
+        "  hot (80 to 100): {}   warm (60 to 79): {}   cold (below 60): {}",
+        count(Some(Tier::Hot)),
+        count(Some(Tier::Warm)),
+        count(Some(Tier::Cold))
+    );
+    let unscored = count(None);
+    if unscored > 0 {
+        println!("  not scored: {unscored}");
+    }
+}
+
+/// The stored reasons with the largest effect, as `+20 detail` lines.
+fn top_reasons(reasons: &serde_json::Value) -> Vec<String> {
+    let mut items: Vec<(i64, String)> = reasons
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|reason| {
+                    let points = reason.get("points")?.as_i64()?;
+                    let detail = reason.get("detail")?.as_str()?.to_owned();
+                    Some((points, detail))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    items.sort_by_key(|(points, _)| std::cmp::Reverse(points.abs()));
+    items
+        .into_iter()
+        .filter(|(points, _)| *points != 0)
+        .take(3)
+        .map(|(points, detail)| format!("{points:+} {detail}"))
+        .collect()
+}
+
+/// Prints the enrollments that failed in the crew, with the lead and the reason.
+async fn print_stopped_leads(
+    app: &App,
+    account: AccountId,
+    campaign: CampaignId,
+) -> anyhow::Result<()> {
+    let mut tx = app.store.begin(account).await?;
+    let enrollments = tx
+        .list_enrollments(campaign, PageRequest::new(None, Some(200)))
+        .await?;
+    let mut lines = Vec::new();
+    for enrollment in enrollments
+        .items
+        .iter()
+        .filter(|e| e.status == EnrollmentStatus::Failed)
+    {
+        let Some(lead) = tx.get_lead(enrollment.lead_id).await? else {
+            continue;
+        };
+        let name = [
+            lead.fields.first_name.as_deref(),
+            lead.fields.last_name.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+        let reason = enrollment
+            .stop_reason
+            .as_deref()
+            .unwrap_or("no reason recorded");
+        lines.push(format!("    {name}: {reason}"));
+    }
+    tx.commit().await?;
+    if !lines.is_empty() {
+        println!("  Leads the crew could not prepare a message for:");
+        for line in lines {
+            println!("{line}");
+        }
+    }
+    Ok(())
+}
+
+/// Words a sales team uses for each reply label.
+fn reply_label_text(label: ReplyLabel) -> &'static str {
+    match label {
+        ReplyLabel::MeetingRequest => "asks for a meeting: sequence stopped, ready to book",
+        ReplyLabel::Interested => "interested: sequence stopped, follow up by hand",
+        ReplyLabel::Question => "asks a question: sequence paused",
+        ReplyLabel::Objection => "objection: sequence stopped",
+        ReplyLabel::NotInterested => "not interested: sequence stopped",
+        ReplyLabel::OptOut => "opt-out: contact suppressed, nothing more is sent",
+        ReplyLabel::OutOfOffice => "out of office: paused until the return date",
+        ReplyLabel::AutoReply => "automatic reply: ignored",
+        ReplyLabel::Referral => "refers to someone else: sequence stopped",
+        ReplyLabel::Bounce => "bounce: address suppressed",
+    }
 }
 
 async fn print_report(
@@ -219,12 +404,7 @@ async fn print_report(
     outbox: &Path,
 ) -> anyhow::Result<()> {
     let report = report::campaign_report(app, account, campaign).await?;
-    println!("\n5. Report");
-    println!("  Lead tiers:");
-    for (tier, count) in &report.tiers {
-        let name = tier.map(|t| t.as_str()).unwrap_or("unscored");
-        println!("    {name:<9} {count}");
-    }
+    println!("\n6. Report");
     println!("  Messages per step:");
     for row in &report.steps {
         println!(
@@ -235,23 +415,32 @@ async fn print_report(
             row.count
         );
     }
+    println!(
+        "    (cancelled: follow-ups stopped or paused by a reply; the SMS step is prepared after the second email is sent)"
+    );
     let f = &report.funnel;
     println!(
-        "  Funnel: leads {} -> enrolled {} -> sent {} -> delivered {} -> opened {} -> replied {} -> positive {} -> meetings {} (opted out {})",
-        f.leads,
-        f.enrolled,
-        f.sent,
-        f.delivered,
-        f.opened,
-        f.replied,
-        f.positive,
-        f.meetings,
-        f.opted_out
+        "  Funnel: leads {} -> enrolled {} -> sent {} -> replied {} -> positive {} -> meetings {}; opted out {}",
+        f.leads, f.enrolled, f.sent, f.replied, f.positive, f.meetings, f.opted_out
     );
     println!(
-        "  Outbox: {} (one .eml file per email) and {}",
-        outbox.join("email").display(),
-        outbox.join("sms").display()
+        "    replied counts people, not automatic replies; delivered ({}) and opened ({}) come from provider events, which the local outbox does not produce, so here they only count replied messages",
+        f.delivered, f.opened
+    );
+    println!(
+        "  Outbox: {} (one .eml file per email)",
+        outbox.join("email").display()
+    );
+    print_stopped_leads(app, account, campaign).await?;
+    if outbox.join("sms").exists() {
+        println!(
+            "          {} (one JSON file per SMS)",
+            outbox.join("sms").display()
+        );
+    }
+    println!(
+        "  Unsubscribe links point at {} (REKINDLE_PUBLIC_BASE_URL); the page that serves them comes with the HTTP API.",
+        app.settings.public_base_url
     );
     Ok(())
 }

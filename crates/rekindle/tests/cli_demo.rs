@@ -83,8 +83,12 @@ async fn run_demo(csv: Option<&Path>, extra: &[&str]) -> (usize, String) {
 async fn demo_runs_on_the_built_in_sample() {
     let (sent, stdout) = run_demo(None, &[]).await;
     assert_eq!(sent, 21, "22 leads, one of them without an email\n{stdout}");
-    assert!(stdout.contains("-> opt_out"), "{stdout}");
-    assert!(stdout.contains("-> meeting_request"), "{stdout}");
+    assert!(
+        stdout.contains("-> opt-out: contact suppressed"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("-> asks for a meeting"), "{stdout}");
+    assert!(stdout.contains("hot (80 to 100)"), "{stdout}");
     assert!(stdout.contains("duplicate"), "{stdout}");
 }
 
@@ -99,6 +103,41 @@ async fn demo_runs_on_each_fixture() {
         let (sent, stdout) = run_demo(Some(&fixtures().join(file)), &extra).await;
         assert_eq!(sent, expected_sent, "{file}\n{stdout}");
     }
+}
+
+#[test]
+fn demo_stops_when_the_import_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("no-contact.csv");
+    std::fs::write(
+        &csv,
+        "Full Name,Work Mail,Company\nAda Lovelace,ada@engine.example,Engines\n",
+    )
+    .unwrap();
+    let output = rekindle(dir.path())
+        .args(["demo", "--dir"])
+        .arg(dir.path().join("demo"))
+        .arg("--csv")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("--map"), "{stdout}");
+    assert!(!stdout.contains("launched"), "{stdout}");
+
+    let missing = rekindle(dir.path())
+        .args(["demo", "--dir"])
+        .arg(dir.path().join("other"))
+        .args(["--csv", "/nonexistent/leads.csv"])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/leads.csv"));
+    assert!(
+        !dir.path().join("other/rekindle.sqlite").exists(),
+        "no database is created for a missing file"
+    );
 }
 
 #[tokio::test]
