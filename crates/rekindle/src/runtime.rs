@@ -38,6 +38,13 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
             .context("cannot connect to PostgreSQL (set REKINDLE_DATABASE_URL to the application role's URL)")?;
         return Ok(Arc::new(store));
     }
+    // A plain file URL opens through the path, which also creates the data directory.
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let store = SqliteStore::open(std::path::Path::new(path))
+            .await
+            .with_context(|| format!("cannot open the SQLite database at {path}"))?;
+        return Ok(Arc::new(store));
+    }
     let store = SqliteStore::open_url(url)
         .await
         .with_context(|| format!("cannot open the SQLite database at {url}"))?;
