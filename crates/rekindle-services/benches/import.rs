@@ -17,8 +17,9 @@
 //!
 //! Each import and the parser run in a child process (this binary re-run with
 //! `--child`), which reads its own `VmHWM` from `/proc/self/status` before it
-//! exits. Peak memory is thus that of one import, without the CSV generator or
-//! the other runs. The benchmark asserts nothing about time: it prints a table.
+//! exits (or the parent reads it just before stopping the child at the time
+//! limit). Peak memory is thus that of one import, without the CSV generator
+//! or the other runs. The benchmark asserts nothing about time: it prints a table.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter};
@@ -65,6 +66,8 @@ const PROGRESS_INTERVAL: Duration = Duration::from_secs(15);
 /// Link-signing key of the benchmark app. The import sends nothing, so the
 /// value only has to pass the minimum length check.
 const BENCH_MASTER_KEY: [u8; 32] = [0x5a; 32];
+
+const SELF_PROC_DIR: &str = "/proc/self";
 
 /// Table that receives `COPY`: all-text columns, no index, no constraint.
 const COPY_TABLE: &str = "bench_copy";
@@ -338,9 +341,17 @@ fn run_child_process(
     let mut child = command.spawn().context("start the child process")?;
     while child.try_wait()?.is_none() {
         if Instant::now() >= deadline {
+            // Read the figures of the still-running child before killing it:
+            // they cover the part of the file it imported.
+            let proc_dir = format!("/proc/{}", child.id());
+            let peak = peak_rss_kib(&proc_dir).ok();
+            let cpu = cpu_seconds(&proc_dir).ok();
             child.kill()?;
             child.wait()?;
-            return Ok(stopped(kind, started));
+            let mut measurement = stopped(kind, started);
+            measurement.peak_rss_kib = peak;
+            measurement.cpu_seconds = cpu;
+            return Ok(measurement);
         }
         std::thread::sleep(CHILD_POLL);
     }
@@ -468,8 +479,8 @@ fn run_child(kind: ChildKind, csv_path: &Path) -> anyhow::Result<()> {
     };
     drop(runtime);
 
-    let peak = peak_rss_kib()?;
-    let cpu = cpu_seconds()?;
+    let peak = peak_rss_kib(SELF_PROC_DIR)?;
+    let cpu = cpu_seconds(SELF_PROC_DIR)?;
     println!("{RESULT_PREFIX} {records} {seconds} {peak} {cpu}");
     Ok(())
 }
@@ -608,10 +619,11 @@ fn report_file_size(label: &str, path: &Path) {
     }
 }
 
-/// Returns the process's peak resident set size (`VmHWM`) in KiB, from
-/// `/proc/self/status` (Linux only).
-fn peak_rss_kib() -> anyhow::Result<u64> {
-    let status = BufReader::new(File::open("/proc/self/status")?);
+/// Returns the peak resident set size (`VmHWM`) in KiB of the process whose
+/// `/proc` directory is `proc_dir` (Linux only).
+fn peak_rss_kib(proc_dir: &str) -> anyhow::Result<u64> {
+    let path = format!("{proc_dir}/status");
+    let status = BufReader::new(File::open(&path)?);
     for line in status.lines() {
         let line = line?;
         if let Some(value) = line.strip_prefix("VmHWM:") {
@@ -619,27 +631,31 @@ fn peak_rss_kib() -> anyhow::Result<u64> {
             return Ok(kib.parse()?);
         }
     }
-    bail!("/proc/self/status has no VmHWM line")
+    bail!("{path} has no VmHWM line")
 }
 
-/// Clock ticks per second of the CPU times in `/proc/self/stat` (`USER_HZ`):
+/// Clock ticks per second of the CPU times in `/proc/<pid>/stat` (`USER_HZ`):
 /// 100 on x86-64 and AArch64 Linux, as `getconf CLK_TCK` prints.
 const USER_HZ: f64 = 100.0;
 
-/// Returns the process's user plus system CPU time in seconds, all threads
-/// included, from fields 14 and 15 of `/proc/self/stat`.
-fn cpu_seconds() -> anyhow::Result<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat")?;
+/// Returns the user plus system CPU time in seconds, all threads included, of
+/// the process whose `/proc` directory is `proc_dir`, from fields 14 and 15
+/// of its `stat` file.
+fn cpu_seconds(proc_dir: &str) -> anyhow::Result<f64> {
+    let path = format!("{proc_dir}/stat");
+    let stat = std::fs::read_to_string(&path)?;
 
     // The command name in field 2 may contain spaces, so count fields from
     // its closing parenthesis: field 3 is the first one after it.
     let after_name = stat
         .rsplit_once(')')
         .map(|(_, rest)| rest)
-        .context("malformed /proc/self/stat")?;
+        .with_context(|| format!("malformed {path}"))?;
     let fields: Vec<&str> = after_name.split_whitespace().collect();
     let ticks = |field: usize| -> anyhow::Result<f64> {
-        let text = fields.get(field - 3).context("short /proc/self/stat")?;
+        let text = fields
+            .get(field - 3)
+            .with_context(|| format!("short {path}"))?;
         Ok(text.parse::<u64>()? as f64)
     };
     Ok((ticks(14)? + ticks(15)?) / USER_HZ)

@@ -20,6 +20,10 @@ mod dialect {
     /// SQLite has no row locks; the single writer serialises transactions.
     pub const FOR_UPDATE: &str = "";
     pub const SKIP_LOCKED: &str = "";
+    /// Bound parameters per multi-row statement. SQLite looks parameter names up
+    /// with a linear scan, so binding n parameters costs O(n²); statements of
+    /// about a thousand parameters keep that below the insert work itself.
+    pub const MAX_BIND_PARAMS: usize = 1_000;
 }
 
 mod repo {

@@ -103,7 +103,7 @@ async fn insert_import_rows(
     rows: &[ImportRowReport],
 ) -> Result<(), StoreError> {
     const PARAMS: usize = 9;
-    for chunk in rows.chunks(1000) {
+    for chunk in rows.chunks(dialect::MAX_BIND_PARAMS / PARAMS) {
         let values = (0..chunk.len())
             .map(|row| format!("({})", placeholders(row * PARAMS + 1, PARAMS)))
             .collect::<Vec<_>>()

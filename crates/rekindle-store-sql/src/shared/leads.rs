@@ -59,8 +59,6 @@ fn lead_from_row(row: &DbRow) -> Result<Lead, StoreError> {
 
 /// Columns bound per lead by `insert_leads`.
 const LEAD_INSERT_PARAMS: usize = 23;
-/// Leads per INSERT statement, below both backends' limits on bound parameters.
-const LEAD_INSERT_CHUNK: usize = 400;
 
 /// Inserts leads with multi-row INSERT statements, which cost one round trip
 /// per chunk instead of one per lead.
@@ -71,7 +69,7 @@ async fn insert_leads(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let now = micros(now);
-    for chunk in leads.chunks(LEAD_INSERT_CHUNK) {
+    for chunk in leads.chunks(dialect::MAX_BIND_PARAMS / LEAD_INSERT_PARAMS) {
         let rows = (0..chunk.len())
             .map(|row| {
                 let first = row * LEAD_INSERT_PARAMS + 1;
@@ -307,7 +305,7 @@ async fn insert_signals(
 ) -> Result<(), StoreError> {
     const PARAMS: usize = 7;
     let now = micros(now);
-    for chunk in signals.chunks(1000) {
+    for chunk in signals.chunks(dialect::MAX_BIND_PARAMS / PARAMS) {
         let rows = (0..chunk.len())
             .map(|row| format!("({})", placeholders(row * PARAMS + 1, PARAMS)))
             .collect::<Vec<_>>()
