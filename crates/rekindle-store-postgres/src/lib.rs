@@ -19,6 +19,8 @@ use sqlx::{Connection, PgConnection, PgPool};
 mod dialect {
     pub const FOR_UPDATE: &str = " FOR UPDATE";
     pub const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+    pub const PARAM_STYLE: rekindle_store_sql::ParamStyle =
+        rekindle_store_sql::ParamStyle::Numbered;
     /// Bound parameters per multi-row statement, below the protocol's 65,535.
     pub const MAX_BIND_PARAMS: usize = 30_000;
 }

@@ -36,12 +36,33 @@ pub fn micros(at: DateTime<Utc>) -> DateTime<Utc> {
     at.trunc_subsecs(6)
 }
 
-/// Builds `$first, $first+1, ...` placeholders for an `IN (...)` list.
+/// How a backend writes the placeholders of statements built at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamStyle {
+    /// `$1, $2, ...`
+    Numbered,
+    /// `?, ?, ...`, bound in the order they appear. SQLite keeps named and
+    /// numbered parameters in a list it scans linearly on every bind, so a
+    /// statement with thousands of `$N` parameters costs O(n²) to bind;
+    /// anonymous `?` parameters skip that list.
+    Anonymous,
+}
+
+/// Builds `$first, $first+1, ...` placeholders, whatever the backend.
 pub fn placeholders(first: usize, count: usize) -> String {
     (first..first + count)
         .map(|index| format!("${index}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Builds `count` placeholders in `style`. A statement must use one style
+/// throughout, and with `Anonymous` its values are bound in textual order.
+pub fn params(style: ParamStyle, first: usize, count: usize) -> String {
+    match style {
+        ParamStyle::Numbered => placeholders(first, count),
+        ParamStyle::Anonymous => vec!["?"; count].join(", "),
+    }
 }
 
 /// Parses a stored vocabulary value.
@@ -68,5 +89,7 @@ mod tests {
     fn placeholders_number_from_first() {
         assert_eq!(placeholders(3, 3), "$3, $4, $5");
         assert_eq!(placeholders(1, 0), "");
+        assert_eq!(params(ParamStyle::Numbered, 2, 2), "$2, $3");
+        assert_eq!(params(ParamStyle::Anonymous, 2, 3), "?, ?, ?");
     }
 }

@@ -20,10 +20,13 @@ mod dialect {
     /// SQLite has no row locks; the single writer serialises transactions.
     pub const FOR_UPDATE: &str = "";
     pub const SKIP_LOCKED: &str = "";
-    /// Bound parameters per multi-row statement. SQLite looks parameter names up
-    /// with a linear scan, so binding n parameters costs O(n²); statements of
-    /// about a thousand parameters keep that below the insert work itself.
-    pub const MAX_BIND_PARAMS: usize = 1_000;
+    /// Statements built at run time use anonymous `?` parameters, because
+    /// binding named or numbered ones costs a linear scan each.
+    pub const PARAM_STYLE: rekindle_store_sql::ParamStyle =
+        rekindle_store_sql::ParamStyle::Anonymous;
+    /// Bound parameters per multi-row statement, below SQLite's default limit
+    /// of 32,766.
+    pub const MAX_BIND_PARAMS: usize = 10_000;
 }
 
 mod repo {

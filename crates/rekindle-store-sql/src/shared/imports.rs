@@ -105,7 +105,7 @@ async fn insert_import_rows(
     const PARAMS: usize = 9;
     for chunk in rows.chunks(dialect::MAX_BIND_PARAMS / PARAMS) {
         let values = (0..chunk.len())
-            .map(|row| format!("({})", placeholders(row * PARAMS + 1, PARAMS)))
+            .map(|row| format!("({})", params(row * PARAMS + 1, PARAMS)))
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(

@@ -57,8 +57,8 @@ fn lead_from_row(row: &DbRow) -> Result<Lead, StoreError> {
     })
 }
 
-/// Columns bound per lead by `insert_leads`.
-const LEAD_INSERT_PARAMS: usize = 23;
+/// Values bound per lead by `insert_leads`.
+const LEAD_INSERT_PARAMS: usize = 24;
 
 /// Inserts leads with multi-row INSERT statements, which cost one round trip
 /// per chunk instead of one per lead.
@@ -74,12 +74,9 @@ async fn insert_leads(
             .map(|row| {
                 let first = row * LEAD_INSERT_PARAMS + 1;
                 format!(
-                    "({}, 'dormant', ${}, ${}, ${}, ${})",
-                    placeholders(first, 20),
-                    first + 20,
-                    first + 21,
-                    first + 22,
-                    first + 22
+                    "({}, 'dormant', {})",
+                    params(first, 20),
+                    params(first + 20, 4)
                 )
             })
             .collect::<Vec<_>>()
@@ -116,6 +113,7 @@ async fn insert_leads(
                 .bind(Json(f.custom_fields.to_json()))
                 .bind(lead.import_id.map(|id| id.0))
                 .bind(&lead.import_ref)
+                .bind(now)
                 .bind(now);
         }
         query.execute(&mut *conn).await.map_err(map_error)?;
@@ -189,8 +187,9 @@ async fn find_leads_by(
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT {LEAD_COLUMNS} FROM leads WHERE account_id = $1 AND {column} IN ({})",
-        placeholders(2, values.len())
+        "SELECT {LEAD_COLUMNS} FROM leads WHERE account_id = {} AND {column} IN ({})",
+        params(1, 1),
+        params(2, values.len())
     );
     let mut query = sqlx::query(AssertSqlSafe(sql)).bind(account.0);
     for value in values {
@@ -307,7 +306,7 @@ async fn insert_signals(
     let now = micros(now);
     for chunk in signals.chunks(dialect::MAX_BIND_PARAMS / PARAMS) {
         let rows = (0..chunk.len())
-            .map(|row| format!("({})", placeholders(row * PARAMS + 1, PARAMS)))
+            .map(|row| format!("({})", params(row * PARAMS + 1, PARAMS)))
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
@@ -365,9 +364,11 @@ async fn suppressed_values(
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT DISTINCT value FROM suppressions WHERE (account_id = $1 OR account_id IS NULL) \
-         AND kind = $2 AND value IN ({})",
-        placeholders(3, values.len())
+        "SELECT DISTINCT value FROM suppressions WHERE (account_id = {} OR account_id IS NULL) \
+         AND kind = {} AND value IN ({})",
+        params(1, 1),
+        params(2, 1),
+        params(3, values.len())
     );
     let mut query = sqlx::query(AssertSqlSafe(sql)).bind(account.0).bind(kind.as_str());
     for value in values {

@@ -18,6 +18,12 @@ use rekindle_store::*;
 use rekindle_store::audit::{entry_hash, GENESIS_HASH};
 #[allow(unused_imports)]
 use rekindle_store_sql::{map_error, micros, parse_enum, parse_opt_enum, placeholders};
+
+/// Placeholders for a statement built at run time, in this backend's style.
+#[allow(dead_code)]
+fn params(first: usize, count: usize) -> String {
+    rekindle_store_sql::params(dialect::PARAM_STYLE, first, count)
+}
 #[allow(unused_imports)]
 use serde_json::Value;
 #[allow(unused_imports)]
