@@ -295,6 +295,9 @@ impl BatchContext {
     async fn load(tx: &mut dyn TenantTx, records: &[ImportRecord]) -> Result<Self, ServiceError> {
         let mut emails = Vec::new();
         let mut phones = Vec::new();
+        // Rows are matched by phone only when they have no email, so only those
+        // phones are looked up as lead keys; every phone is checked for suppression.
+        let mut phones_without_email = Vec::new();
         for record in records {
             if let RecordOutcome::Accepted(row) = &record.outcome {
                 if let Some(email) = &row.fields.email {
@@ -302,13 +305,16 @@ impl BatchContext {
                 }
                 if let Some(phone) = &row.fields.phone {
                     phones.push(phone.as_str().to_owned());
+                    if row.fields.email.is_none() {
+                        phones_without_email.push(phone.as_str().to_owned());
+                    }
                 }
             }
         }
-        emails.sort();
-        emails.dedup();
-        phones.sort();
-        phones.dedup();
+        for list in [&mut emails, &mut phones, &mut phones_without_email] {
+            list.sort();
+            list.dedup();
+        }
 
         let mut existing = HashMap::new();
         for lead in tx.find_leads_by_emails(&emails).await? {
@@ -316,7 +322,7 @@ impl BatchContext {
                 existing.insert(format!("email:{}", email.as_str()), lead);
             }
         }
-        for lead in tx.find_leads_by_phones(&phones).await? {
+        for lead in tx.find_leads_by_phones(&phones_without_email).await? {
             if let Some(phone) = &lead.fields.phone {
                 existing
                     .entry(format!("phone:{}", phone.as_str()))
