@@ -184,7 +184,7 @@ async fn create_and_launch(
     Ok(campaign.id)
 }
 
-/// The latest send time of the first step, so the worker can run up to it.
+/// Returns the latest send time of the first step, so the worker can run up to it.
 async fn latest_first_step_send(
     app: &App,
     account: AccountId,
@@ -315,7 +315,7 @@ fn print_tiers(tiers: &[(Option<Tier>, i64)]) {
     }
 }
 
-/// The stored reasons with the largest effect, as `+20 detail` lines.
+/// Formats the stored reasons with the largest effect as `+20 detail` lines.
 fn top_reasons(reasons: &serde_json::Value) -> Vec<String> {
     let mut items: Vec<(i64, String)> = reasons
         .as_array()
