@@ -230,26 +230,45 @@ async fn record_failed(
     message: &Message,
     error: &ChannelError,
 ) -> Result<(), ServiceError> {
+    mark_failed(app, account_id, message.id, error.message()).await?;
+    tracing::error!(account_id = %account_id, message_id = %message.id, class = %error.class(), error = error.message(), "send failed permanently");
+    Ok(())
+}
+
+/// Marks a message that will not be sent as failed, and its enrollment with it.
+/// Used for a permanent send error, and when a send job runs out of attempts,
+/// so no message stays in `sending` for good.
+pub async fn mark_failed(
+    app: &App,
+    account_id: AccountId,
+    message_id: MessageId,
+    reason: &str,
+) -> Result<(), ServiceError> {
     let now = Utc::now();
     let mut tx = app.store.begin(account_id).await?;
     let update = MessageUpdate {
-        error: Some(error.message().to_owned()),
+        error: Some(reason.to_owned()),
         ..MessageUpdate::default()
     };
-    tx.advance_message(message.id, MessageStatus::Failed, &update, now)
-        .await?;
-    let enrollment = tx.get_enrollment(message.enrollment_id).await?;
-    if let Some(enrollment) = enrollment {
+    let Some(message) = tx.get_message(message_id).await? else {
+        return Ok(());
+    };
+    if !tx
+        .advance_message(message.id, MessageStatus::Failed, &update, now)
+        .await?
+    {
+        return Ok(());
+    }
+    if let Some(enrollment) = tx.get_enrollment(message.enrollment_id).await? {
         tx.update_enrollment(
             enrollment.id,
             EnrollmentStatus::Failed,
             enrollment.current_step,
             None,
-            Some(error.message()),
+            Some(reason),
         )
         .await?;
     }
     tx.commit().await?;
-    tracing::error!(account_id = %account_id, message_id = %message.id, class = %error.class(), error = error.message(), "send failed permanently");
     Ok(())
 }

@@ -65,6 +65,19 @@ pub async fn dispatch(app: &App, job: &Job) -> Result<(), ServiceError> {
     }
 }
 
+/// Cleans up after a job that ran out of attempts.
+pub async fn on_dead(app: &App, job: &Job, error: &str) -> Result<(), ServiceError> {
+    let Some(account) = job.account_id else {
+        return Ok(());
+    };
+    if job.kind == SEND_MESSAGE_JOB {
+        let payload = payload::<SendMessagePayload>(job)?;
+        let reason = format!("gave up after {} attempts: {error}", job.attempts);
+        delivery::mark_failed(app, account, payload.message_id, &reason).await?;
+    }
+    Ok(())
+}
+
 fn payload<T: DeserializeOwned>(job: &Job) -> Result<T, ServiceError> {
     serde_json::from_value(job.payload.clone()).map_err(|e| ServiceError::Classified {
         class: ErrorClass::InvalidInput,

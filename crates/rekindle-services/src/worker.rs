@@ -114,6 +114,7 @@ impl Worker {
     ) -> Result<(), ServiceError> {
         let now = Utc::now();
         let mut tx = self.app.store.begin_system("worker").await?;
+        let mut dead_error = None;
         match result {
             Ok(()) => {
                 tx.complete_job(job.id, now).await?;
@@ -129,6 +130,7 @@ impl Worker {
                 };
                 tx.fail_job(job.id, &message, class, retry, now).await?;
                 if retry == JobRetry::Dead {
+                    dead_error = Some(message.clone());
                     stats.dead += 1;
                     tracing::error!(job_id = %job.id, kind = %job.kind, %class, error = %message, "job dead-lettered");
                     tx.insert_alert(
@@ -151,6 +153,12 @@ impl Worker {
             }
         }
         tx.commit().await?;
+
+        if let Some(error) = dead_error {
+            if let Err(cleanup) = jobs::on_dead(&self.app, job, &error).await {
+                tracing::error!(job_id = %job.id, kind = %job.kind, error = %cleanup, "cleaning up after a dead job failed");
+            }
+        }
         Ok(())
     }
 }

@@ -20,6 +20,7 @@ on_both_backends!(
     failed_launch_writes_nothing => check_launch_atomicity,
     out_of_office_pauses_then_resumes => check_out_of_office_resume,
     transient_writer_failure_retries_lead => check_crew_retry,
+    send_out_of_attempts_marks_message_failed => check_send_dead_letter,
 );
 
 const CSV: &str = "first_name,last_name,email,phone,company,job_title,notes\n\
@@ -525,4 +526,92 @@ async fn check_crew_retry(harness: &Harness) {
         3,
         "the failed lead was retried from the crew"
     );
+}
+
+/// An email transport whose provider never answers in time.
+struct TimingOutTransport;
+
+#[async_trait::async_trait]
+impl rekindle_channels::EmailTransport for TimingOutTransport {
+    async fn send_email(
+        &self,
+        _email: &rekindle_channels::OutboundEmail,
+    ) -> Result<rekindle_channels::SendReceipt, rekindle_channels::ChannelError> {
+        Err(rekindle_channels::ChannelError::transient(
+            "provider timed out",
+        ))
+    }
+}
+
+async fn check_send_dead_letter(harness: &Harness) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = common::app(harness, dir.path().to_owned());
+    app.email = std::sync::Arc::new(TimingOutTransport);
+    app.settings.max_attempts = 2;
+    let account = create_account(&*app.store, "Dead Ltd").await;
+    let actor = Actor::system("test");
+    let worker = Worker::new(app.clone(), "test", std::time::Duration::from_millis(10));
+    import(&app, account, CSV).await;
+    let leads = lead_ids(&app, account).await;
+    let (campaign, _) = campaigns::create_campaign(&app, account, &actor, &spec())
+        .await
+        .unwrap();
+    campaigns::enroll_leads(&app, account, &actor, campaign.id, &leads)
+        .await
+        .unwrap();
+    campaigns::launch_campaign(&app, account, &actor, campaign.id)
+        .await
+        .unwrap();
+    worker.run_due(Utc::now(), 100).await.unwrap();
+    let mut tx = app.store.begin(account).await.unwrap();
+    let scheduled = tx
+        .list_messages(Some(campaign.id), PageRequest::default())
+        .await
+        .unwrap()
+        .items;
+    drop(tx);
+    let latest = scheduled.iter().map(|m| m.scheduled_at).max().unwrap();
+
+    // The retry delay is counted from the real clock, so a later horizon
+    // covers both attempts.
+    let stats = worker
+        .run_due(latest + Duration::hours(1), 100)
+        .await
+        .unwrap();
+    assert_eq!(stats.dead, 3, "{stats:?}");
+
+    let mut tx = app.store.begin(account).await.unwrap();
+    let messages = tx
+        .list_messages(Some(campaign.id), PageRequest::default())
+        .await
+        .unwrap()
+        .items;
+    assert!(
+        messages.iter().all(|m| m.status == MessageStatus::Failed),
+        "{messages:?}"
+    );
+    assert!(
+        messages[0]
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .contains("gave up after 2 attempts")
+    );
+    let enrollments = tx
+        .list_enrollments(campaign.id, PageRequest::default())
+        .await
+        .unwrap()
+        .items;
+    assert!(
+        enrollments
+            .iter()
+            .all(|e| e.status == EnrollmentStatus::Failed)
+    );
+    drop(tx);
+    let mut system = app.store.begin_system("test").await.unwrap();
+    let dead = system
+        .list_jobs(Some(JobStatus::Dead), PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(dead.items.len(), 3);
 }
