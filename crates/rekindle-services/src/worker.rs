@@ -154,10 +154,11 @@ impl Worker {
         }
         tx.commit().await?;
 
-        if let Some(error) = dead_error {
-            if let Err(cleanup) = jobs::on_dead(&self.app, job, &error).await {
-                tracing::error!(job_id = %job.id, kind = %job.kind, error = %cleanup, "cleaning up after a dead job failed");
-            }
+        let Some(error) = dead_error else {
+            return Ok(());
+        };
+        if let Err(cleanup) = jobs::on_dead(&self.app, job, &error).await {
+            tracing::error!(job_id = %job.id, kind = %job.kind, error = %cleanup, "cleaning up after a dead job failed");
         }
         Ok(())
     }
