@@ -288,7 +288,7 @@ impl Config {
         Ok(())
     }
 
-    /// The master key, or the development key outside production.
+    /// Returns the master key, or the development key outside production.
     pub fn master_key(&self) -> Secret {
         self.secrets
             .master_key
@@ -296,7 +296,7 @@ impl Config {
             .unwrap_or_else(|| Secret::new(DEVELOPMENT_MASTER_KEY))
     }
 
-    /// The database URL: the configured one, else the SQLite file in the data directory.
+    /// Returns the database URL: the configured one, else the SQLite file in the data directory.
     pub fn database_url(&self) -> Secret {
         match &self.database.url {
             Some(url) if !url.expose().is_empty() => url.clone(),

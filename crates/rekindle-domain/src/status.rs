@@ -28,7 +28,7 @@ macro_rules! vocabulary {
             /// Every variant, in declaration order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
-            /// The stored and serialised form.
+            /// Returns the stored and serialised form.
             pub fn as_str(self) -> &'static str {
                 match self {
                     $($name::$variant => $text),+
@@ -78,7 +78,7 @@ vocabulary!(
 );
 
 vocabulary!(
-    /// Where a lead stands in the reactivation flow.
+    /// Position of a lead in the reactivation flow.
     LeadStatus, "lead status" {
         Dormant => "dormant",
         Active => "active",
@@ -209,7 +209,7 @@ impl MessageStatus {
         self.rank().is_none()
     }
 
-    /// Whether a message in `self` may move to `next`. Late or duplicate provider
+    /// Checks whether a message in `self` may move to `next`. Late or duplicate provider
     /// events never move a status back, and a terminal failure never changes.
     /// A bounce can still follow `sent` or `delivered`, because providers report
     /// it after accepting the message.
@@ -271,7 +271,7 @@ vocabulary!(
 );
 
 vocabulary!(
-    /// Why a contact is suppressed.
+    /// Reason a contact is suppressed.
     SuppressionReason, "suppression reason" {
         Unsubscribed => "unsubscribed",
         OptOutReply => "opt_out_reply",
@@ -377,7 +377,7 @@ vocabulary!(
 );
 
 vocabulary!(
-    /// Who performed an audited action.
+    /// Kind of actor behind an audited action.
     ActorKind, "actor kind" {
         User => "user",
         ApiKey => "api_key",

@@ -21,7 +21,7 @@ use crate::jobs::SendMessagePayload;
 use crate::sequence::advance_after_step;
 use crate::{App, ServiceError};
 
-/// What to do with a message found at send time.
+/// Decision about a message found at send time.
 enum SendDecision {
     Send(Box<(Message, Lead, Account)>),
     Skip,

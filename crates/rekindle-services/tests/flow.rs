@@ -528,7 +528,7 @@ async fn check_crew_retry(harness: &Harness) {
     );
 }
 
-/// An email transport whose provider never answers in time.
+/// An email transport whose provider never responds in time.
 struct TimingOutTransport;
 
 #[async_trait::async_trait]

@@ -8,7 +8,7 @@
 //! differ (row locking, transaction start, tenant setting). Each backend keeps
 //! its own migrations.
 //!
-//! This crate itself holds the helpers that do not depend on the database type.
+//! This crate itself contains the helpers that do not depend on the database type.
 
 use chrono::{DateTime, SubsecRound, Utc};
 use rekindle_store::StoreError;
@@ -36,7 +36,7 @@ pub fn micros(at: DateTime<Utc>) -> DateTime<Utc> {
     at.trunc_subsecs(6)
 }
 
-/// How a backend writes the placeholders of statements built at run time.
+/// Placeholder style of statements built at run time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamStyle {
     /// `$1, $2, ...`

@@ -32,7 +32,7 @@ impl PageRequest {
         Self::new(None, Some(limit))
     }
 
-    /// The cursor stored as the smallest id when no cursor was given.
+    /// Returns the cursor as an id, or the smallest id when no cursor was given.
     pub fn after_uuid(&self) -> Uuid {
         self.after.map(|cursor| cursor.0).unwrap_or(Uuid::nil())
     }

@@ -251,7 +251,7 @@ pub struct Job {
     pub error_class: Option<ErrorClass>,
 }
 
-/// How a failed job continues.
+/// Next state of a failed job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobRetry {
     At(DateTime<Utc>),
@@ -291,7 +291,7 @@ pub struct StageRun {
     pub error: Option<String>,
 }
 
-/// Who performed an audited action.
+/// Actor behind an audited action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
     pub kind: ActorKind,
