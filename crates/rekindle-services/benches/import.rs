@@ -47,15 +47,15 @@ const SEED: u64 = 2026;
 
 const CHILD_FLAG: &str = "--child";
 
-/// Passes the application role's URL of the throwaway database to the
-/// PostgreSQL child, so it stays out of the child's command line.
+/// Environment variable that passes the application role's URL of the
+/// throwaway database to the PostgreSQL child, keeping it off the command line.
 const CHILD_DATABASE_ENV: &str = "REKINDLE_BENCH_APP_URL";
 
 /// Prefix of the one line a child prints on stdout for the parent to parse.
 const RESULT_PREFIX: &str = "bench-result";
 
-/// Limit on the whole run, in seconds, so a slow or stuck import cannot hold
-/// the benchmark.
+/// Environment variable that limits the whole run, in seconds, so a slow or
+/// stuck import cannot hold the benchmark.
 const TIMEOUT_ENV: &str = "REKINDLE_BENCH_TIMEOUT_SECS";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 const CHILD_POLL: Duration = Duration::from_millis(200);
@@ -341,8 +341,8 @@ fn run_child_process(
     let mut child = command.spawn().context("start the child process")?;
     while child.try_wait()?.is_none() {
         if Instant::now() >= deadline {
-            // Read the figures of the still-running child before killing it:
-            // they cover the part of the file it imported.
+            // Read the figures of the child before killing it, because they
+            // cover the part of the file it has imported.
             let proc_dir = format!("/proc/{}", child.id());
             let peak = peak_rss_kib(&proc_dir).ok();
             let cpu = cpu_seconds(&proc_dir).ok();
@@ -593,8 +593,9 @@ fn check_summary(summary: &ImportSummary) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Default options, except that the file-size limit grows to the file's size:
-/// the default of 256 MiB is a product limit, and the benchmark measures speed.
+/// Returns the default options with the file-size limit raised to the file's
+/// size when the file is larger, because the 256 MiB default is a product limit
+/// and the benchmark measures speed.
 fn import_options(csv_path: &Path) -> anyhow::Result<ImportOptions> {
     let bytes = std::fs::metadata(csv_path)?.len();
     let default_max = ImportLimits::default().max_file_bytes;
@@ -646,7 +647,7 @@ fn cpu_seconds(proc_dir: &str) -> anyhow::Result<f64> {
     let stat = std::fs::read_to_string(&path)?;
 
     // The command name in field 2 may contain spaces, so count fields from
-    // its closing parenthesis: field 3 is the first one after it.
+    // its closing parenthesis. Field 3 is the first one after it.
     let after_name = stat
         .rsplit_once(')')
         .map(|(_, rest)| rest)
