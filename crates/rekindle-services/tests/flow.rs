@@ -78,6 +78,27 @@ async fn lead_ids(app: &App, account: AccountId) -> Vec<LeadId> {
         .collect()
 }
 
+/// Imports `CSV`, enrolls every lead in a two-step campaign and launches it.
+async fn launch_for_all_leads(
+    app: &App,
+    account: AccountId,
+    actor: &Actor,
+) -> rekindle_store::Campaign {
+    import(app, account, CSV).await;
+    let leads = lead_ids(app, account).await;
+    let (campaign, _) = campaigns::create_campaign(app, account, actor, &spec())
+        .await
+        .unwrap();
+    let enrolled = campaigns::enroll_leads(app, account, actor, campaign.id, &leads)
+        .await
+        .unwrap();
+    assert_eq!(enrolled as usize, leads.len());
+    campaigns::launch_campaign(app, account, actor, campaign.id)
+        .await
+        .unwrap();
+    campaign
+}
+
 async fn check_campaign_flow(harness: &Harness) {
     let dir = tempfile::tempdir().unwrap();
     let app = common::app(harness, dir.path().to_owned());
@@ -337,17 +358,7 @@ async fn check_out_of_office_resume(harness: &Harness) {
     let account = create_account(&*app.store, "Pause Ltd").await;
     let actor = Actor::system("test");
     let worker = Worker::new(app.clone(), "test", std::time::Duration::from_millis(10));
-    import(&app, account, CSV).await;
-    let leads = lead_ids(&app, account).await;
-    let (campaign, _) = campaigns::create_campaign(&app, account, &actor, &spec())
-        .await
-        .unwrap();
-    campaigns::enroll_leads(&app, account, &actor, campaign.id, &leads)
-        .await
-        .unwrap();
-    campaigns::launch_campaign(&app, account, &actor, campaign.id)
-        .await
-        .unwrap();
+    let campaign = launch_for_all_leads(&app, account, &actor).await;
     worker.run_due(Utc::now(), 100).await.unwrap();
     let mut tx = app.store.begin(account).await.unwrap();
     let first = tx
@@ -469,17 +480,7 @@ async fn check_crew_retry(harness: &Harness) {
     let account = create_account(&*app.store, "Retry Ltd").await;
     let actor = Actor::system("test");
     let worker = Worker::new(app.clone(), "test", std::time::Duration::from_millis(10));
-    import(&app, account, CSV).await;
-    let leads = lead_ids(&app, account).await;
-    let (campaign, _) = campaigns::create_campaign(&app, account, &actor, &spec())
-        .await
-        .unwrap();
-    campaigns::enroll_leads(&app, account, &actor, campaign.id, &leads)
-        .await
-        .unwrap();
-    campaigns::launch_campaign(&app, account, &actor, campaign.id)
-        .await
-        .unwrap();
+    let campaign = launch_for_all_leads(&app, account, &actor).await;
 
     let now = Utc::now();
     worker.run_due(now, 100).await.unwrap();
@@ -551,17 +552,7 @@ async fn check_send_dead_letter(harness: &Harness) {
     let account = create_account(&*app.store, "Dead Ltd").await;
     let actor = Actor::system("test");
     let worker = Worker::new(app.clone(), "test", std::time::Duration::from_millis(10));
-    import(&app, account, CSV).await;
-    let leads = lead_ids(&app, account).await;
-    let (campaign, _) = campaigns::create_campaign(&app, account, &actor, &spec())
-        .await
-        .unwrap();
-    campaigns::enroll_leads(&app, account, &actor, campaign.id, &leads)
-        .await
-        .unwrap();
-    campaigns::launch_campaign(&app, account, &actor, campaign.id)
-        .await
-        .unwrap();
+    let campaign = launch_for_all_leads(&app, account, &actor).await;
     worker.run_due(Utc::now(), 100).await.unwrap();
     let mut tx = app.store.begin(account).await.unwrap();
     let scheduled = tx
