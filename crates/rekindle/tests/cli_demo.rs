@@ -294,3 +294,71 @@ async fn serve_runs_scheduler_and_stops_on_sigterm() {
     );
     assert!(String::from_utf8_lossy(&output.stderr).contains("worker stopped"));
 }
+
+#[tokio::test]
+async fn import_command_on_postgres() {
+    use rekindle_store_postgres::testing::TestDatabase;
+
+    let Some(database) = TestDatabase::create("import_command_on_postgres")
+        .await
+        .unwrap()
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let with_database = |command: &mut Command| {
+        command
+            .env("REKINDLE_DATABASE_URL", &database.app_url)
+            .env("REKINDLE_DATABASE_ADMIN_URL", &database.admin_url);
+    };
+
+    let mut migrate = rekindle(dir.path());
+    with_database(&mut migrate);
+    let migrated = migrate.arg("migrate").output().unwrap();
+    assert!(
+        migrated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
+
+    let mut import = rekindle(dir.path());
+    with_database(&mut import);
+    let output = import
+        .args(["import", "--json"])
+        .arg(fixtures().join("hubspot_contacts_bom_crlf.csv"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["counts"]["imported"], 8);
+
+    let store = database.store().await.unwrap();
+    let mut system = store.begin_system("test").await.unwrap();
+    let accounts = system.list_account_ids().await.unwrap();
+    drop(system);
+    assert_eq!(accounts.len(), 1);
+    let mut tx = store.begin(accounts[0]).await.unwrap();
+    let leads = tx
+        .list_leads(&LeadFilter::default(), PageRequest::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(leads.len(), 8);
+    drop(tx);
+
+    let mut verify = rekindle(dir.path());
+    with_database(&mut verify);
+    let verified = verify.args(["audit", "verify"]).output().unwrap();
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stdout)
+    );
+
+    store.pool().close().await;
+    database.drop_database().await.unwrap();
+}
