@@ -54,7 +54,7 @@ pub struct App {
 }
 
 impl App {
-    /// An app that delivers into a local outbox directory and writes offline.
+    /// Builds an app that delivers into a local outbox directory and writes offline.
     pub fn with_outbox(
         store: Arc<dyn Store>,
         outbox: PathBuf,

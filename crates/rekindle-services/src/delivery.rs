@@ -1,8 +1,8 @@
 //! Sending one message. Suppression and the enrollment's state are checked again
 //! at send time, because a lead can opt out between scheduling and sending.
 //!
-//! The message moves to `sending` and that change commits before the transport
-//! is called; after the transport accepts it, a second transaction marks it
+//! The message moves to `sending`, and that change commits before the transport
+//! is called. After the transport accepts it, a second transaction marks it
 //! `sent` and schedules the next step. A crash between the two leaves the
 //! message in `sending`, and the retried job sends it again: delivery is
 //! at-least-once, and the window for a duplicate is that one transport call.

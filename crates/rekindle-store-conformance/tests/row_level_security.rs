@@ -86,7 +86,7 @@ async fn raw_queries_see_only_the_current_account() {
     assert!(foreign.is_err(), "writing another account's row must fail");
     tx.rollback().await.unwrap();
 
-    // The setting was transaction-local: the pooled connection forgets it.
+    // The setting was transaction-local, so the connection no longer has it.
     let after: i64 = sqlx::query_scalar("SELECT count(*) FROM leads")
         .fetch_one(&mut conn)
         .await

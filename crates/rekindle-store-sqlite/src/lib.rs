@@ -102,7 +102,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::Migration(e.to_string()))
     }
 
-    /// The underlying pool, for tests and maintenance commands.
+    /// Returns the underlying pool, for tests and maintenance commands.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }

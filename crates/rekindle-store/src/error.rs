@@ -25,7 +25,7 @@ impl StoreError {
         }
     }
 
-    /// Whether retrying the same transaction may succeed (lock contention,
+    /// Checks whether retrying the same transaction may succeed (lock contention,
     /// serialisation failure, lost connection).
     pub fn is_transient(&self) -> bool {
         match self {

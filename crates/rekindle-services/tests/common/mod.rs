@@ -11,7 +11,7 @@ pub fn app(harness: &Harness, outbox: PathBuf) -> App {
     App::with_outbox(harness.store(), outbox, TEST_KEY, AppSettings::default()).expect("app")
 }
 
-/// The CSV fixtures and their expected results.
+/// Returns the folder of the CSV fixtures and their expected results.
 #[allow(dead_code, reason = "not every test binary reads the fixtures")]
 pub fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rekindle-import/tests/fixtures")
