@@ -84,6 +84,51 @@ impl ChannelError {
     }
 }
 
+/// A transport setting that cannot work, found when the transport is built,
+/// before anything is sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportConfigError {
+    #[error("{provider} base URL {url:?} is invalid: {reason}")]
+    InvalidBaseUrl {
+        provider: &'static str,
+        url: String,
+        reason: String,
+    },
+
+    #[error("{provider} setting {field} is invalid: {reason}")]
+    InvalidSetting {
+        provider: &'static str,
+        field: &'static str,
+        reason: String,
+    },
+
+    #[error(
+        "plaintext SMTP is allowed only to a loopback host (127.0.0.1, ::1 or localhost), \
+         not to {host:?}: use STARTTLS or implicit TLS"
+    )]
+    PlaintextToRemoteHost { host: String },
+
+    #[error("{provider} HTTP client could not be built: {reason}")]
+    HttpClient {
+        provider: &'static str,
+        reason: String,
+    },
+}
+
+impl TransportConfigError {
+    pub(crate) fn invalid_setting(
+        provider: &'static str,
+        field: &'static str,
+        reason: impl Into<String>,
+    ) -> Self {
+        Self::InvalidSetting {
+            provider,
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,6 +39,7 @@ mod repo {
     include!("../../rekindle-store-sql/src/shared/messages.rs");
     include!("../../rekindle-store-sql/src/shared/jobs.rs");
     include!("../../rekindle-store-sql/src/shared/audit.rs");
+    include!("../../rekindle-store-sql/src/shared/identity.rs");
     include!("../../rekindle-store-sql/src/shared/tx.rs");
 }
 

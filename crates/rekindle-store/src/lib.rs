@@ -8,11 +8,13 @@
 
 pub mod audit;
 mod error;
+pub mod identity;
 pub mod page;
 pub mod rows;
 mod traits;
 
 pub use error::StoreError;
 pub use page::{Cursor, Page, PageRequest};
+pub use identity::*;
 pub use rows::*;
 pub use traits::{Backend, ImportDetails, MessageUpdate, Store, SystemTx, TenantTx};

@@ -74,6 +74,8 @@ pub struct LeadFilter {
     pub tier: Option<Tier>,
     pub status: Option<LeadStatus>,
     pub import_id: Option<ImportId>,
+    /// Case-insensitive text found in the email, name or company.
+    pub search: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -390,4 +392,46 @@ pub struct NewAlert {
     pub severity: AlertSeverity,
     pub kind: String,
     pub message: String,
+}
+
+/// Account settings a user can change. `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccountChanges {
+    pub name: Option<String>,
+    pub sender_name: Option<String>,
+    pub sender_email: Option<String>,
+    pub postal_address: Option<String>,
+    pub time_zone: Option<String>,
+    pub acv_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub plan: Option<Plan>,
+}
+
+/// A suppressed email address or phone number. `account_id` is `None` for a
+/// global suppression, which applies to every account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    pub id: SuppressionId,
+    pub account_id: Option<AccountId>,
+    pub kind: ContactKind,
+    pub value: String,
+    pub reason: SuppressionReason,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Campaign fields that can change while the campaign is a draft.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CampaignChanges {
+    pub name: Option<String>,
+    pub tone: Option<Tone>,
+    pub window: Option<SendingWindow>,
+}
+
+/// Messages per campaign step, A/B variant and status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariantCount {
+    pub position: i32,
+    pub variant: String,
+    pub status: MessageStatus,
+    pub count: i64,
 }

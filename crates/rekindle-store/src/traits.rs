@@ -7,7 +7,9 @@ use serde_json::Value;
 
 use crate::error::StoreError;
 use crate::page::{Page, PageRequest};
+use crate::identity::*;
 use crate::rows::*;
+use uuid::Uuid;
 
 /// Database engine behind a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +39,30 @@ pub trait TenantTx: Send {
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 
     async fn account(&mut self) -> Result<Account, StoreError>;
+    async fn update_account(
+        &mut self,
+        changes: &AccountChanges,
+        now: DateTime<Utc>,
+    ) -> Result<Account, StoreError>;
+
+    // Users and credentials of this account.
+    async fn insert_user(&mut self, user: &NewUser, now: DateTime<Utc>) -> Result<User, StoreError>;
+    async fn get_user(&mut self, id: UserId) -> Result<Option<User>, StoreError>;
+    async fn list_users(&mut self, page: PageRequest) -> Result<Page<User>, StoreError>;
+    async fn insert_api_key(
+        &mut self,
+        key: &NewApiKey,
+        now: DateTime<Utc>,
+    ) -> Result<ApiKey, StoreError>;
+    async fn list_api_keys(&mut self, page: PageRequest) -> Result<Page<ApiKey>, StoreError>;
+    /// Revokes a key; returns false when it does not exist or was already revoked.
+    async fn revoke_api_key(&mut self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Revokes every live refresh token of a family (a logout). Returns how many.
+    async fn revoke_refresh_family(
+        &mut self,
+        family: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
 
     // Leads.
     /// Inserts leads in as few statements as the backend allows.
@@ -57,6 +83,9 @@ pub trait TenantTx: Send {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     async fn get_lead(&mut self, id: LeadId) -> Result<Option<Lead>, StoreError>;
+    /// Deletes a lead with its signals, enrollments, messages and replies.
+    /// Returns false when it does not exist.
+    async fn delete_lead(&mut self, id: LeadId) -> Result<bool, StoreError>;
     async fn find_leads_by_emails(&mut self, emails: &[String]) -> Result<Vec<Lead>, StoreError>;
     async fn find_leads_by_phones(&mut self, phones: &[String]) -> Result<Vec<Lead>, StoreError>;
     async fn list_leads(
@@ -100,6 +129,14 @@ pub trait TenantTx: Send {
         reason: SuppressionReason,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// Lists this account's suppressions and the global ones, in id order.
+    async fn list_suppressions(
+        &mut self,
+        kind: Option<ContactKind>,
+        page: PageRequest,
+    ) -> Result<Page<Suppression>, StoreError>;
+    /// Removes one of this account's suppressions (never a global one).
+    async fn remove_suppression(&mut self, id: SuppressionId) -> Result<bool, StoreError>;
 
     // Imports.
     async fn create_import(
@@ -117,6 +154,7 @@ pub trait TenantTx: Send {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     async fn get_import(&mut self, id: ImportId) -> Result<Option<Import>, StoreError>;
+    async fn list_imports(&mut self, page: PageRequest) -> Result<Page<Import>, StoreError>;
     async fn insert_import_rows(
         &mut self,
         id: ImportId,
@@ -138,6 +176,15 @@ pub trait TenantTx: Send {
         now: DateTime<Utc>,
     ) -> Result<(Campaign, Vec<Step>), StoreError>;
     async fn get_campaign(&mut self, id: CampaignId) -> Result<Option<Campaign>, StoreError>;
+    async fn list_campaigns(&mut self, page: PageRequest) -> Result<Page<Campaign>, StoreError>;
+    async fn update_campaign(
+        &mut self,
+        id: CampaignId,
+        changes: &CampaignChanges,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, StoreError>;
+    /// Deletes a campaign with its steps, enrollments and messages.
+    async fn delete_campaign(&mut self, id: CampaignId) -> Result<bool, StoreError>;
     async fn list_steps(&mut self, campaign: CampaignId) -> Result<Vec<Step>, StoreError>;
     async fn set_campaign_status(
         &mut self,
@@ -206,6 +253,10 @@ pub trait TenantTx: Send {
         &mut self,
         campaign: CampaignId,
     ) -> Result<Vec<StepCount>, StoreError>;
+    async fn count_messages_by_variant(
+        &mut self,
+        campaign: CampaignId,
+    ) -> Result<Vec<VariantCount>, StoreError>;
 
     // Replies.
     async fn insert_reply(
@@ -241,6 +292,9 @@ pub trait TenantTx: Send {
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError>;
     async fn funnel(&mut self, campaign: Option<CampaignId>) -> Result<Funnel, StoreError>;
+    /// Lists this account's audit entries after `after_seq`, oldest first.
+    async fn list_audit(&mut self, after_seq: i64, limit: u32)
+    -> Result<Vec<AuditEntry>, StoreError>;
 }
 
 /// Extra fields written with a message status change.
@@ -272,6 +326,58 @@ pub trait SystemTx: Send {
         now: DateTime<Utc>,
     ) -> Result<Account, StoreError>;
     async fn list_account_ids(&mut self) -> Result<Vec<AccountId>, StoreError>;
+    /// Appends an audit entry to `account`'s chain, for system work done on
+    /// its behalf (sign-up, login, webhooks).
+    async fn append_audit(
+        &mut self,
+        account: AccountId,
+        record: &AuditRecord,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError>;
+
+    // Identity lookups that happen before the account is known.
+    async fn insert_user(
+        &mut self,
+        account: AccountId,
+        user: &NewUser,
+        now: DateTime<Utc>,
+    ) -> Result<User, StoreError>;
+    async fn find_user_by_email(
+        &mut self,
+        email: &str,
+    ) -> Result<Option<UserCredentials>, StoreError>;
+    async fn get_user(&mut self, account: AccountId, id: UserId) -> Result<Option<User>, StoreError>;
+    async fn find_user_by_external_subject(
+        &mut self,
+        subject: &str,
+    ) -> Result<Option<User>, StoreError>;
+    /// Links a user to an external identity provider's subject.
+    async fn set_external_subject(
+        &mut self,
+        user: UserId,
+        subject: &str,
+    ) -> Result<(), StoreError>;
+    async fn insert_refresh_token(
+        &mut self,
+        token: &NewRefreshToken,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Finds a refresh token by its hash and locks it for the rotation.
+    async fn find_refresh_token(
+        &mut self,
+        token_hash: &str,
+    ) -> Result<Option<RefreshTokenRow>, StoreError>;
+    async fn revoke_refresh_token(&mut self, id: Uuid, now: DateTime<Utc>)
+    -> Result<(), StoreError>;
+    /// Revokes every live token of a family; returns how many.
+    async fn revoke_refresh_family_of(
+        &mut self,
+        account: AccountId,
+        family: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+    /// Finds a live (not revoked) API key by its hash.
+    async fn find_api_key(&mut self, key_hash: &str) -> Result<Option<ApiKey>, StoreError>;
 
     /// Claims up to `limit` due jobs of the given kinds (all kinds when empty),
     /// leasing them to `worker` until `now + lease`.

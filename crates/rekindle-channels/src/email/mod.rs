@@ -1,6 +1,9 @@
-//! An outbound email, its validation and its RFC 5322 rendering.
+//! An outbound email, its validation, its footer and its RFC 5322 rendering.
 
+mod footer;
+mod html;
 mod message_id;
+mod options;
 mod render;
 
 use std::fmt;
@@ -10,8 +13,12 @@ use url::Url;
 
 use crate::ChannelError;
 
+pub use footer::{EmailFooter, MAX_POSTAL_ADDRESS_CHARS};
 pub use message_id::{InternetMessageId, MAX_MESSAGE_ID_LEN};
+pub use options::EmailOptions;
 pub use render::render_email;
+pub(crate) use html::provider_html;
+pub(crate) use render::{LIST_UNSUBSCRIBE_ONE_CLICK, build_message, list_unsubscribe_value};
 
 /// Maximum subject length in characters. The writer aims for 40 to 60; this
 /// only rejects what no mail client would show.
@@ -91,6 +98,43 @@ impl OutboundEmail {
             )));
         }
         Ok(())
+    }
+
+    /// Appends `footer` to both parts: the sender line, the postal address and
+    /// a link to `list_unsubscribe`.
+    ///
+    /// The text footer follows `text_body`. Without an `html_body`, the HTML
+    /// part is built from `text_body` (escaped, a paragraph per block between
+    /// blank lines, URLs as links) and the footer follows it. An existing
+    /// `html_body` gets the footer before its `</body>`, or at its end when it
+    /// has none. Call it once, on a body that has no footer yet.
+    pub fn with_footer(mut self, footer: &EmailFooter) -> Self {
+        let footer_html = footer.html(&self.list_unsubscribe);
+        let html = match self.html_body.take() {
+            Some(html) => insert_before_body_end(&html, &footer_html),
+            None => {
+                let body = html::text_to_paragraphs(&self.text_body);
+                html::html_document(&format!("{body}{footer_html}"))
+            }
+        };
+
+        self.text_body = format!(
+            "{}\n\n{}",
+            self.text_body.trim_end(),
+            footer.text(&self.list_unsubscribe)
+        );
+        self.html_body = Some(html);
+        self
+    }
+}
+
+/// Inserts `fragment` before the last `</body>` tag of `html`, matched without
+/// regard to case, or appends it when there is no such tag.
+fn insert_before_body_end(html: &str, fragment: &str) -> String {
+    let position = html.to_ascii_lowercase().rfind("</body>");
+    match position {
+        Some(index) => format!("{}{fragment}{}", &html[..index], &html[index..]),
+        None => format!("{html}{fragment}"),
     }
 }
 

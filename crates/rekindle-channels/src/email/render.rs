@@ -7,10 +7,11 @@ use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 
-use super::{NamedAddress, OutboundEmail};
+use super::{EmailOptions, NamedAddress, OutboundEmail};
 use crate::ChannelError;
 
-/// The `List-Unsubscribe` header (RFC 2369) with one https URL.
+/// The `List-Unsubscribe` header (RFC 2369): the one-click https URL, then
+/// an optional `mailto:` URL, each in angle brackets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct ListUnsubscribe(String);
 
@@ -20,16 +21,26 @@ impl Header for ListUnsubscribe {
     }
 
     fn parse(text: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        let url = text
-            .trim()
-            .strip_prefix('<')
-            .and_then(|rest| rest.strip_suffix('>'))
-            .ok_or("List-Unsubscribe value must be <URL>")?;
-        Ok(Self(url.to_owned()))
+        let value = text.trim();
+        if !value.starts_with('<') || !value.ends_with('>') {
+            return Err("List-Unsubscribe value must be <URL> or <URL>, <URL>".into());
+        }
+        Ok(Self(value.to_owned()))
     }
 
     fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), format!("<{}>", self.0))
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// Returns the `List-Unsubscribe` value: `<https://...>`, followed by
+/// `, <mailto:...>` when `options` has a mailto URL. `Url` percent-encodes
+/// everything outside ASCII, so the value never needs an encoded word.
+pub(crate) fn list_unsubscribe_value(email: &OutboundEmail, options: &EmailOptions) -> String {
+    let https = format!("<{}>", email.list_unsubscribe);
+    match &options.list_unsubscribe_mailto {
+        Some(mailto) => format!("{https}, <{mailto}>"),
+        None => https,
     }
 }
 
@@ -39,7 +50,7 @@ impl Header for ListUnsubscribe {
 struct ListUnsubscribePost;
 
 /// The only value RFC 8058 section 3.1 allows.
-const ONE_CLICK: &str = "List-Unsubscribe=One-Click";
+pub(crate) const LIST_UNSUBSCRIBE_ONE_CLICK: &str = "List-Unsubscribe=One-Click";
 
 impl Header for ListUnsubscribePost {
     fn name() -> HeaderName {
@@ -47,15 +58,15 @@ impl Header for ListUnsubscribePost {
     }
 
     fn parse(text: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        if text.trim() == ONE_CLICK {
+        if text.trim() == LIST_UNSUBSCRIBE_ONE_CLICK {
             Ok(Self)
         } else {
-            Err(format!("List-Unsubscribe-Post value must be {ONE_CLICK}").into())
+            Err(format!("List-Unsubscribe-Post value must be {LIST_UNSUBSCRIBE_ONE_CLICK}").into())
         }
     }
 
     fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), ONE_CLICK.to_owned())
+        HeaderValue::new(Self::name(), LIST_UNSUBSCRIBE_ONE_CLICK.to_owned())
     }
 }
 
@@ -68,17 +79,32 @@ impl Header for ListUnsubscribePost {
 /// `OutboundEmail::validate` first: this function checks only what lettre
 /// rejects.
 pub fn render_email(email: &OutboundEmail, date: DateTime<Utc>) -> Result<Vec<u8>, ChannelError> {
+    let html = email.html_body.as_deref();
+    let message = build_message(email, &EmailOptions::default(), html, date)?;
+    Ok(message.formatted())
+}
+
+/// Builds the lettre message of `email` with the headers of `options` and
+/// `html` as its HTML part, if any. Call `OutboundEmail::validate` and
+/// `EmailOptions::validate` first.
+pub(crate) fn build_message(
+    email: &OutboundEmail,
+    options: &EmailOptions,
+    html: Option<&str>,
+    date: DateTime<Utc>,
+) -> Result<Message, ChannelError> {
     let mut builder = Message::builder()
         .message_id(Some(email.internet_message_id.to_string()))
         .date(SystemTime::from(date))
         .from(mailbox("from", &email.from)?)
         .to(mailbox("to", &email.to)?)
         .subject(email.subject.clone())
-        // `Url` percent-encodes everything outside ASCII, so the value never
-        // needs an encoded word.
-        .header(ListUnsubscribe(email.list_unsubscribe.as_str().to_owned()))
+        .header(ListUnsubscribe(list_unsubscribe_value(email, options)))
         .header(ListUnsubscribePost);
 
+    if let Some(reply_to) = &options.reply_to {
+        builder = builder.reply_to(mailbox("reply_to", reply_to)?);
+    }
     if let Some(parent) = &email.in_reply_to {
         builder = builder.in_reply_to(parent.to_string());
     }
@@ -88,13 +114,11 @@ pub fn render_email(email: &OutboundEmail, date: DateTime<Utc>) -> Result<Vec<u8
     }
 
     let text = email.text_body.clone();
-    let message = match &email.html_body {
-        Some(html) => builder.multipart(MultiPart::alternative_plain_html(text, html.clone())),
+    match html {
+        Some(html) => builder.multipart(MultiPart::alternative_plain_html(text, html.to_owned())),
         None => builder.singlepart(SinglePart::plain(text)),
     }
-    .map_err(|error| ChannelError::invalid_input(format!("email could not be built: {error}")))?;
-
-    Ok(message.formatted())
+    .map_err(|error| ChannelError::invalid_input(format!("email could not be built: {error}")))
 }
 
 fn mailbox(field: &str, named: &NamedAddress) -> Result<Mailbox, ChannelError> {

@@ -10,7 +10,8 @@ use tracing::{info, warn};
 
 use super::OUTBOX_PROVIDER;
 use super::directory::OutboxDirectory;
-use crate::{ChannelError, EmailTransport, OutboundEmail, SendReceipt, render_email};
+use crate::email::build_message;
+use crate::{ChannelError, EmailOptions, EmailTransport, OutboundEmail, SendReceipt};
 
 /// Writes each email to `<directory>/<message id>.eml`, the file format that
 /// mail clients open. Sending the same message id again replaces the file.
@@ -48,7 +49,17 @@ impl OutboxEmailTransport {
 #[async_trait]
 impl EmailTransport for OutboxEmailTransport {
     async fn send_email(&self, email: &OutboundEmail) -> Result<SendReceipt, ChannelError> {
-        let result = write_email(self, email).await;
+        self.send_email_with(email, &EmailOptions::default()).await
+    }
+
+    /// Writes the email with the `Reply-To` and `List-Unsubscribe` headers of
+    /// `options`. The body parts are written as given: no HTML part is built.
+    async fn send_email_with(
+        &self,
+        email: &OutboundEmail,
+        options: &EmailOptions,
+    ) -> Result<SendReceipt, ChannelError> {
+        let result = write_email(self, email, options).await;
 
         match &result {
             Ok(receipt) => info!(
@@ -74,11 +85,14 @@ impl EmailTransport for OutboxEmailTransport {
 async fn write_email(
     transport: &OutboxEmailTransport,
     email: &OutboundEmail,
+    options: &EmailOptions,
 ) -> Result<SendReceipt, ChannelError> {
     email.validate()?;
+    options.validate()?;
 
     let accepted_at = Utc::now();
-    let contents = render_email(email, accepted_at)?;
+    let html = email.html_body.as_deref();
+    let contents = build_message(email, options, html, accepted_at)?.formatted();
     transport
         .files
         .write("writing the email outbox file", email.message_id, contents)

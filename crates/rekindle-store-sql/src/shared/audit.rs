@@ -299,3 +299,35 @@ async fn insert_alert(conn: &mut Conn, alert: &NewAlert, now: DateTime<Utc>) -> 
     .map_err(map_error)?;
     Ok(())
 }
+
+async fn update_account(
+    conn: &mut Conn,
+    account: AccountId,
+    changes: &AccountChanges,
+    now: DateTime<Utc>,
+) -> Result<Account, StoreError> {
+    let result = sqlx::query(
+        "UPDATE accounts SET name = COALESCE($2, name), sender_name = COALESCE($3, sender_name), \
+         sender_email = COALESCE($4, sender_email), postal_address = COALESCE($5, postal_address), \
+         time_zone = COALESCE($6, time_zone), acv_minor = COALESCE($7, acv_minor), \
+         currency = COALESCE($8, currency), plan = COALESCE($9, plan), updated_at = $10 \
+         WHERE id = $1",
+    )
+    .bind(account.0)
+    .bind(&changes.name)
+    .bind(&changes.sender_name)
+    .bind(&changes.sender_email)
+    .bind(&changes.postal_address)
+    .bind(&changes.time_zone)
+    .bind(changes.acv_minor)
+    .bind(&changes.currency)
+    .bind(changes.plan.map(Plan::as_str))
+    .bind(micros(now))
+    .execute(&mut *conn)
+    .await
+    .map_err(map_error)?;
+    if result.rows_affected() == 0 {
+        return Err(StoreError::not_found("account", account));
+    }
+    get_account(conn, account).await
+}

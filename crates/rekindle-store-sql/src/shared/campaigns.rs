@@ -290,3 +290,54 @@ async fn due_paused_enrollments(
         })
         .collect()
 }
+
+async fn list_campaigns(conn: &mut Conn, account: AccountId, page: PageRequest) -> Result<Page<Campaign>, StoreError> {
+    let sql = format!(
+        "SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(account.0)
+        .bind(page.after_uuid())
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(conn)
+        .await
+        .map_err(map_error)?;
+    let items = rows.iter().map(campaign_from_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(items, page.limit, |item| item.id.0))
+}
+
+async fn update_campaign(
+    conn: &mut Conn,
+    account: AccountId,
+    id: CampaignId,
+    changes: &CampaignChanges,
+    now: DateTime<Utc>,
+) -> Result<Campaign, StoreError> {
+    let sql = format!(
+        "UPDATE campaigns SET name = COALESCE($3, name), tone = COALESCE($4, tone), \
+         sending_window = COALESCE($5, sending_window), updated_at = $6 \
+         WHERE account_id = $1 AND id = $2 RETURNING {CAMPAIGN_COLUMNS}"
+    );
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(account.0)
+        .bind(id.0)
+        .bind(&changes.name)
+        .bind(changes.tone.map(Tone::as_str))
+        .bind(changes.window.as_ref().map(Json))
+        .bind(micros(now))
+        .fetch_optional(conn)
+        .await
+        .map_err(map_error)?;
+    let row = row.ok_or_else(|| StoreError::not_found("campaign", id))?;
+    campaign_from_row(&row)
+}
+
+async fn delete_campaign(conn: &mut Conn, account: AccountId, id: CampaignId) -> Result<bool, StoreError> {
+    let result = sqlx::query("DELETE FROM campaigns WHERE account_id = $1 AND id = $2")
+        .bind(account.0)
+        .bind(id.0)
+        .execute(conn)
+        .await
+        .map_err(map_error)?;
+    Ok(result.rows_affected() == 1)
+}

@@ -60,22 +60,12 @@ async fn update_import(
     Ok(())
 }
 
-async fn get_import(conn: &mut Conn, account: AccountId, id: ImportId) -> Result<Option<Import>, StoreError> {
-    let row = sqlx::query(
-        "SELECT id, file_name, status, encoding, delimiter, records, imported, merged, \
-         duplicates, rejected, suppressed, warnings, error, created_at, finished_at \
-         FROM imports WHERE account_id = $1 AND id = $2",
-    )
-    .bind(account.0)
-    .bind(id.0)
-    .fetch_optional(conn)
-    .await
-    .map_err(map_error)?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
+const IMPORT_COLUMNS: &str = "id, file_name, status, encoding, delimiter, records, imported, merged, \
+    duplicates, rejected, suppressed, warnings, error, created_at, finished_at";
+
+fn import_from_row(row: &DbRow) -> Result<Import, StoreError> {
     let status: String = row.try_get("status").map_err(map_error)?;
-    Ok(Some(Import {
+    Ok(Import {
         id: ImportId(row.try_get("id").map_err(map_error)?),
         file_name: row.try_get("file_name").map_err(map_error)?,
         status: parse_enum(&status)?,
@@ -93,7 +83,33 @@ async fn get_import(conn: &mut Conn, account: AccountId, id: ImportId) -> Result
         error: row.try_get("error").map_err(map_error)?,
         created_at: row.try_get("created_at").map_err(map_error)?,
         finished_at: row.try_get("finished_at").map_err(map_error)?,
-    }))
+    })
+}
+
+async fn get_import(conn: &mut Conn, account: AccountId, id: ImportId) -> Result<Option<Import>, StoreError> {
+    let sql = format!("SELECT {IMPORT_COLUMNS} FROM imports WHERE account_id = $1 AND id = $2");
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(account.0)
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await
+        .map_err(map_error)?;
+    row.as_ref().map(import_from_row).transpose()
+}
+
+async fn list_imports(conn: &mut Conn, account: AccountId, page: PageRequest) -> Result<Page<Import>, StoreError> {
+    let sql = format!(
+        "SELECT {IMPORT_COLUMNS} FROM imports WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(account.0)
+        .bind(page.after_uuid())
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(conn)
+        .await
+        .map_err(map_error)?;
+    let items = rows.iter().map(import_from_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(items, page.limit, |item| item.id.0))
 }
 
 async fn insert_import_rows(

@@ -208,14 +208,19 @@ async fn list_leads(
     let sql = format!(
         "SELECT {LEAD_COLUMNS} FROM leads WHERE account_id = $1 AND id > $2 \
          AND ($3 IS NULL OR tier = $3) AND ($4 IS NULL OR status = $4) \
-         AND ($5 IS NULL OR import_id = $5) ORDER BY id LIMIT $6"
+         AND ($5 IS NULL OR import_id = $5) \
+         AND ($6 IS NULL OR lower(email) LIKE $6 ESCAPE '\\' OR lower(first_name) LIKE $6 ESCAPE '\\' \
+              OR lower(last_name) LIKE $6 ESCAPE '\\' OR lower(company) LIKE $6 ESCAPE '\\') \
+         ORDER BY id LIMIT $7"
     );
+    let pattern = filter.search.as_deref().map(like_pattern);
     let rows = sqlx::query(AssertSqlSafe(sql))
         .bind(account.0)
         .bind(page.after_uuid())
         .bind(filter.tier.map(Tier::as_str))
         .bind(filter.status.map(LeadStatus::as_str))
         .bind(filter.import_id.map(|id| id.0))
+        .bind(pattern)
         .bind(i64::from(page.limit) + 1)
         .fetch_all(conn)
         .await
@@ -401,5 +406,76 @@ async fn add_suppression(
     .execute(conn)
     .await
     .map_err(map_error)?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Builds a case-insensitive `LIKE` pattern that matches `text` anywhere, with
+/// `%`, `_` and the escape character itself taken literally.
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+async fn delete_lead(conn: &mut Conn, account: AccountId, id: LeadId) -> Result<bool, StoreError> {
+    let result = sqlx::query("DELETE FROM leads WHERE account_id = $1 AND id = $2")
+        .bind(account.0)
+        .bind(id.0)
+        .execute(conn)
+        .await
+        .map_err(map_error)?;
+    Ok(result.rows_affected() == 1)
+}
+
+fn suppression_from_row(row: &DbRow) -> Result<Suppression, StoreError> {
+    let account: Option<Uuid> = row.try_get("account_id").map_err(map_error)?;
+    let kind: String = row.try_get("kind").map_err(map_error)?;
+    let reason: String = row.try_get("reason").map_err(map_error)?;
+    Ok(Suppression {
+        id: SuppressionId(row.try_get("id").map_err(map_error)?),
+        account_id: account.map(AccountId),
+        kind: parse_enum(&kind)?,
+        value: row.try_get("value").map_err(map_error)?,
+        reason: parse_enum(&reason)?,
+        created_at: row.try_get("created_at").map_err(map_error)?,
+    })
+}
+
+async fn list_suppressions(
+    conn: &mut Conn,
+    account: AccountId,
+    kind: Option<ContactKind>,
+    page: PageRequest,
+) -> Result<Page<Suppression>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, account_id, kind, value, reason, created_at FROM suppressions \
+         WHERE (account_id = $1 OR account_id IS NULL) AND id > $2 AND ($3 IS NULL OR kind = $3) \
+         ORDER BY id LIMIT $4",
+    )
+    .bind(account.0)
+    .bind(page.after_uuid())
+    .bind(kind.map(ContactKind::as_str))
+    .bind(i64::from(page.limit) + 1)
+    .fetch_all(conn)
+    .await
+    .map_err(map_error)?;
+    let items = rows.iter().map(suppression_from_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(items, page.limit, |item| item.id.0))
+}
+
+async fn remove_suppression(conn: &mut Conn, account: AccountId, id: SuppressionId) -> Result<bool, StoreError> {
+    let result = sqlx::query("DELETE FROM suppressions WHERE account_id = $1 AND id = $2")
+        .bind(account.0)
+        .bind(id.0)
+        .execute(conn)
+        .await
+        .map_err(map_error)?;
     Ok(result.rows_affected() == 1)
 }

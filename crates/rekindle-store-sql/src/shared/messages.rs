@@ -327,3 +327,32 @@ async fn funnel(conn: &mut Conn, account: AccountId, campaign: Option<CampaignId
         meetings,
     })
 }
+
+async fn count_messages_by_variant(
+    conn: &mut Conn,
+    account: AccountId,
+    campaign: CampaignId,
+) -> Result<Vec<VariantCount>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT s.position AS position, m.variant AS variant, m.status AS status, count(*) AS n \
+         FROM messages m JOIN campaign_steps s ON s.id = m.step_id AND s.account_id = m.account_id \
+         WHERE m.account_id = $1 AND m.campaign_id = $2 \
+         GROUP BY s.position, m.variant, m.status ORDER BY s.position, m.variant, m.status",
+    )
+    .bind(account.0)
+    .bind(campaign.0)
+    .fetch_all(conn)
+    .await
+    .map_err(map_error)?;
+    rows.iter()
+        .map(|row| {
+            let status: String = row.try_get("status").map_err(map_error)?;
+            Ok(VariantCount {
+                position: row.try_get("position").map_err(map_error)?,
+                variant: row.try_get("variant").map_err(map_error)?,
+                status: parse_enum(&status)?,
+                count: row.try_get("n").map_err(map_error)?,
+            })
+        })
+        .collect()
+}

@@ -301,6 +301,83 @@ impl TenantTx for SqlTenantTx {
     async fn funnel(&mut self, campaign: Option<CampaignId>) -> Result<Funnel, StoreError> {
         funnel(&mut self.tx, self.account, campaign).await
     }
+
+    async fn update_account(&mut self, changes: &AccountChanges, now: DateTime<Utc>) -> Result<Account, StoreError> {
+        update_account(&mut self.tx, self.account, changes, now).await
+    }
+
+    async fn insert_user(&mut self, user: &NewUser, now: DateTime<Utc>) -> Result<User, StoreError> {
+        insert_user(&mut self.tx, self.account, user, now).await
+    }
+
+    async fn get_user(&mut self, id: UserId) -> Result<Option<User>, StoreError> {
+        get_user(&mut self.tx, self.account, id).await
+    }
+
+    async fn list_users(&mut self, page: PageRequest) -> Result<Page<User>, StoreError> {
+        list_users(&mut self.tx, self.account, page).await
+    }
+
+    async fn insert_api_key(&mut self, key: &NewApiKey, now: DateTime<Utc>) -> Result<ApiKey, StoreError> {
+        insert_api_key(&mut self.tx, self.account, key, now).await
+    }
+
+    async fn list_api_keys(&mut self, page: PageRequest) -> Result<Page<ApiKey>, StoreError> {
+        list_api_keys(&mut self.tx, self.account, page).await
+    }
+
+    async fn revoke_api_key(&mut self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        revoke_api_key(&mut self.tx, self.account, id, now).await
+    }
+
+    async fn revoke_refresh_family(&mut self, family: Uuid, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        revoke_refresh_family(&mut self.tx, self.account, family, now).await
+    }
+
+    async fn delete_lead(&mut self, id: LeadId) -> Result<bool, StoreError> {
+        delete_lead(&mut self.tx, self.account, id).await
+    }
+
+    async fn list_suppressions(
+        &mut self,
+        kind: Option<ContactKind>,
+        page: PageRequest,
+    ) -> Result<Page<Suppression>, StoreError> {
+        list_suppressions(&mut self.tx, self.account, kind, page).await
+    }
+
+    async fn remove_suppression(&mut self, id: SuppressionId) -> Result<bool, StoreError> {
+        remove_suppression(&mut self.tx, self.account, id).await
+    }
+
+    async fn list_imports(&mut self, page: PageRequest) -> Result<Page<Import>, StoreError> {
+        list_imports(&mut self.tx, self.account, page).await
+    }
+
+    async fn list_campaigns(&mut self, page: PageRequest) -> Result<Page<Campaign>, StoreError> {
+        list_campaigns(&mut self.tx, self.account, page).await
+    }
+
+    async fn update_campaign(
+        &mut self,
+        id: CampaignId,
+        changes: &CampaignChanges,
+        now: DateTime<Utc>,
+    ) -> Result<Campaign, StoreError> {
+        update_campaign(&mut self.tx, self.account, id, changes, now).await
+    }
+
+    async fn delete_campaign(&mut self, id: CampaignId) -> Result<bool, StoreError> {
+        delete_campaign(&mut self.tx, self.account, id).await
+    }
+
+    async fn count_messages_by_variant(&mut self, campaign: CampaignId) -> Result<Vec<VariantCount>, StoreError> {
+        count_messages_by_variant(&mut self.tx, self.account, campaign).await
+    }
+
+    async fn list_audit(&mut self, after_seq: i64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        list_audit(&mut self.tx, self.account, after_seq, limit).await
+    }
 }
 
 pub struct SqlSystemTx {
@@ -330,6 +407,55 @@ impl SystemTx for SqlSystemTx {
 
     async fn list_account_ids(&mut self) -> Result<Vec<AccountId>, StoreError> {
         list_account_ids(&mut self.tx).await
+    }
+
+    async fn append_audit(&mut self, account: AccountId, record: &AuditRecord, now: DateTime<Utc>) -> Result<i64, StoreError> {
+        append_audit(&mut self.tx, account, record, now).await
+    }
+
+    async fn insert_user(&mut self, account: AccountId, user: &NewUser, now: DateTime<Utc>) -> Result<User, StoreError> {
+        insert_user(&mut self.tx, account, user, now).await
+    }
+
+    async fn find_user_by_email(&mut self, email: &str) -> Result<Option<UserCredentials>, StoreError> {
+        find_user_by_email(&mut self.tx, email).await
+    }
+
+    async fn get_user(&mut self, account: AccountId, id: UserId) -> Result<Option<User>, StoreError> {
+        get_user(&mut self.tx, account, id).await
+    }
+
+    async fn find_user_by_external_subject(&mut self, subject: &str) -> Result<Option<User>, StoreError> {
+        find_user_by_external_subject(&mut self.tx, subject).await
+    }
+
+    async fn set_external_subject(&mut self, user: UserId, subject: &str) -> Result<(), StoreError> {
+        set_external_subject(&mut self.tx, user, subject).await
+    }
+
+    async fn insert_refresh_token(&mut self, token: &NewRefreshToken, now: DateTime<Utc>) -> Result<(), StoreError> {
+        insert_refresh_token(&mut self.tx, token, now).await
+    }
+
+    async fn find_refresh_token(&mut self, token_hash: &str) -> Result<Option<RefreshTokenRow>, StoreError> {
+        find_refresh_token(&mut self.tx, token_hash).await
+    }
+
+    async fn revoke_refresh_token(&mut self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+        revoke_refresh_token(&mut self.tx, id, now).await
+    }
+
+    async fn revoke_refresh_family_of(
+        &mut self,
+        account: AccountId,
+        family: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        revoke_refresh_family(&mut self.tx, account, family, now).await
+    }
+
+    async fn find_api_key(&mut self, key_hash: &str) -> Result<Option<ApiKey>, StoreError> {
+        find_api_key(&mut self.tx, key_hash).await
     }
 
     async fn claim_jobs(

@@ -1,0 +1,115 @@
+//! The route table and the layers around it.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::get;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::{api_keys, authenticate, sessions, users};
+use crate::middleware::{client_ip, deadline, problems, rate_limit, request_id, security_headers};
+use crate::openapi::ApiDoc;
+use crate::routes::{account, health};
+use crate::state::ApiState;
+
+/// Routes that need no credential, as `METHOD path`. Every other route
+/// rejects a request without a valid bearer credential with 401.
+pub const PUBLIC_ROUTES: &[&str] = &[
+    "GET /healthz",
+    "GET /readyz",
+    "GET /api/v1/openapi.json",
+    "POST /api/v1/auth/signup",
+    "POST /api/v1/auth/login",
+    "POST /api/v1/auth/refresh",
+];
+
+/// Builds the whole application: routes, OpenAPI document and layers.
+pub fn router(state: ApiState) -> Router {
+    let (api, document) = api_routes(&state).split_for_parts();
+    let document = std::sync::Arc::new(document);
+    let settings = &state.settings;
+
+    let openapi = Router::new()
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let document = document.clone();
+                async move { axum::Json(document.as_ref().clone()) }
+            }),
+        )
+        .layer(from_fn_with_state(state.clone(), rate_limit::per_ip));
+
+    Router::new()
+        .merge(api)
+        .merge(openapi)
+        .method_not_allowed_fallback(|| async { axum::http::StatusCode::METHOD_NOT_ALLOWED })
+        .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
+        .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
+        .layer(from_fn_with_state(settings.request_timeout, deadline::enforce))
+        .layer(cors(&settings.cors_origins))
+        .layer(from_fn(security_headers::add))
+        .layer(from_fn_with_state(
+            settings.trusted_proxies.clone(),
+            client_ip::resolve,
+        ))
+        .layer(from_fn(problems::render))
+        .layer(from_fn(request_id::assign))
+}
+
+fn api_routes(state: &ApiState) -> OpenApiRouter {
+    let public = OpenApiRouter::new()
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .layer(from_fn_with_state(state.clone(), rate_limit::per_ip));
+    let login = OpenApiRouter::new()
+        .routes(routes!(sessions::signup))
+        .routes(routes!(sessions::login))
+        .routes(routes!(sessions::refresh))
+        .layer(from_fn_with_state(state.clone(), rate_limit::per_ip_login));
+
+    let protected = OpenApiRouter::new()
+        .routes(routes!(sessions::logout))
+        .routes(routes!(sessions::me))
+        .routes(routes!(users::list_users, users::add_user))
+        .routes(routes!(api_keys::list_api_keys, api_keys::create_api_key))
+        .routes(routes!(api_keys::revoke_api_key))
+        .routes(routes!(account::get_account, account::update_account))
+        .route_layer(from_fn_with_state(state.clone(), rate_limit::per_caller))
+        .route_layer(from_fn_with_state(state.clone(), authenticate::require_caller));
+
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(public)
+        .merge(login)
+        .merge(protected)
+        .with_state(state.clone())
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PATCH,
+            Method::PUT,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static(request_id::REQUEST_ID_HEADER),
+        ])
+        .expose_headers([
+            HeaderName::from_static(request_id::REQUEST_ID_HEADER),
+            header::RETRY_AFTER,
+        ])
+        .max_age(std::time::Duration::from_secs(600))
+}

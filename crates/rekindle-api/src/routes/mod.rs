@@ -1,0 +1,4 @@
+//! Handlers, one file per resource.
+
+pub mod account;
+pub mod health;

@@ -1,0 +1,51 @@
+//! What every handler shares: the services, the token issuer, the limiters
+//! and the settings.
+
+use std::sync::Arc;
+
+use rekindle_auth::{ACCESS_TOKEN_KEY_PURPOSE, AccessTokenIssuer, AuthError, derive_key};
+use rekindle_ratelimit::Limiters;
+use rekindle_services::App;
+
+use crate::settings::ApiSettings;
+
+#[derive(Clone)]
+pub struct ApiState(Arc<Inner>);
+
+pub struct Inner {
+    pub app: App,
+    pub settings: ApiSettings,
+    pub tokens: AccessTokenIssuer,
+    pub limiters: Limiters,
+}
+
+impl ApiState {
+    /// Builds the state; the access-token key is derived from the master key.
+    pub fn new(
+        app: App,
+        settings: ApiSettings,
+        master_key: &[u8],
+        limiters: Limiters,
+    ) -> Result<Self, AuthError> {
+        let tokens = AccessTokenIssuer::new(
+            derive_key(master_key, ACCESS_TOKEN_KEY_PURPOSE),
+            settings.token_issuer.clone(),
+            settings.token_audience.clone(),
+            settings.access_token_ttl,
+        )?;
+        Ok(Self(Arc::new(Inner {
+            app,
+            settings,
+            tokens,
+            limiters,
+        })))
+    }
+}
+
+impl std::ops::Deref for ApiState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

@@ -1,0 +1,7 @@
+//! Integration tests, in one binary so they link once.
+
+mod memory;
+mod memory_concurrency;
+mod redis_concurrency;
+mod redis_rate;
+mod support;
