@@ -13,7 +13,9 @@ use utoipa_axum::routes;
 use crate::auth::{api_keys, authenticate, sessions, users};
 use crate::middleware::{client_ip, deadline, problems, rate_limit, request_id, security_headers};
 use crate::openapi::ApiDoc;
-use crate::routes::{account, health};
+use crate::routes::{
+    account, analytics, audit, campaigns, health, imports, leads, messages, replies, suppressions,
+};
 use crate::state::ApiState;
 
 /// Routes that need no credential, as `METHOD path`. Every other route
@@ -49,7 +51,6 @@ pub fn router(state: ApiState) -> Router {
         .method_not_allowed_fallback(|| async { axum::http::StatusCode::METHOD_NOT_ALLOWED })
         .fallback(|| async { axum::http::StatusCode::NOT_FOUND })
         .layer(DefaultBodyLimit::max(settings.body_limit_bytes))
-        .layer(from_fn_with_state(settings.request_timeout, deadline::enforce))
         .layer(cors(&settings.cors_origins))
         .layer(from_fn(security_headers::add))
         .layer(from_fn_with_state(
@@ -61,23 +62,69 @@ pub fn router(state: ApiState) -> Router {
 }
 
 fn api_routes(state: &ApiState) -> OpenApiRouter {
+    let settings = &state.settings;
+    let deadline = from_fn_with_state(settings.request_timeout, deadline::enforce);
     let public = OpenApiRouter::new()
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
-        .layer(from_fn_with_state(state.clone(), rate_limit::per_ip));
+        .route_layer(from_fn_with_state(state.clone(), rate_limit::per_ip))
+        .route_layer(deadline.clone());
     let login = OpenApiRouter::new()
         .routes(routes!(sessions::signup))
         .routes(routes!(sessions::login))
         .routes(routes!(sessions::refresh))
-        .layer(from_fn_with_state(state.clone(), rate_limit::per_ip_login));
+        .route_layer(from_fn_with_state(state.clone(), rate_limit::per_ip_login))
+        .route_layer(deadline.clone());
 
-    let protected = OpenApiRouter::new()
+    let resources = OpenApiRouter::new()
         .routes(routes!(sessions::logout))
         .routes(routes!(sessions::me))
         .routes(routes!(users::list_users, users::add_user))
         .routes(routes!(api_keys::list_api_keys, api_keys::create_api_key))
         .routes(routes!(api_keys::revoke_api_key))
         .routes(routes!(account::get_account, account::update_account))
+        .routes(routes!(leads::list_leads, leads::create_lead))
+        .routes(routes!(leads::get_lead, leads::update_lead, leads::delete_lead))
+        .routes(routes!(leads::list_signals))
+        .routes(routes!(imports::list_imports))
+        .routes(routes!(imports::get_import))
+        .routes(routes!(imports::list_rows))
+        .routes(routes!(campaigns::list_campaigns, campaigns::create_campaign))
+        .routes(routes!(campaigns::get_campaign, campaigns::update_campaign, campaigns::delete_campaign))
+        .routes(routes!(campaigns::list_steps))
+        .routes(routes!(campaigns::enroll))
+        .routes(routes!(campaigns::pause))
+        .routes(routes!(campaigns::resume))
+        .routes(routes!(campaigns::stats))
+        .routes(routes!(messages::list_messages))
+        .routes(routes!(messages::get_message))
+        .routes(routes!(replies::list_replies, replies::ingest))
+        .routes(routes!(suppressions::list_suppressions, suppressions::add_suppression))
+        .routes(routes!(suppressions::remove_suppression))
+        .routes(routes!(suppressions::export_suppressions))
+        .routes(routes!(analytics::funnel))
+        .routes(routes!(audit::list_audit))
+        .route_layer(deadline.clone());
+
+    // Operations that call the AI crew: their own budgets and concurrency cap.
+    let ai = OpenApiRouter::new()
+        .routes(routes!(leads::score_lead))
+        .routes(routes!(campaigns::preview))
+        .routes(routes!(campaigns::launch))
+        .route_layer(from_fn_with_state(state.clone(), rate_limit::ai))
+        .route_layer(deadline);
+
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(imports::upload))
+        .route_layer(DefaultBodyLimit::max(
+            usize::try_from(settings.upload_limit_bytes).unwrap_or(usize::MAX),
+        ))
+        .route_layer(from_fn_with_state(settings.upload_timeout, deadline::enforce));
+
+    let protected = OpenApiRouter::new()
+        .merge(resources)
+        .merge(ai)
+        .merge(uploads)
         .route_layer(from_fn_with_state(state.clone(), rate_limit::per_caller))
         .route_layer(from_fn_with_state(state.clone(), authenticate::require_caller));
 

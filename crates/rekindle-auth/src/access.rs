@@ -1,10 +1,10 @@
 //! Our own access tokens: short-lived HS256 JWTs signed with a key derived
 //! from the master key (see `keys::ACCESS_TOKEN_KEY_PURPOSE`).
 //!
-//! Verification pins the algorithm to HS256 (so `none` and every other
-//! algorithm are rejected before any key is used), checks the signature,
-//! `aud` and `iss`, and then checks the time claims with a 30-second leeway
-//! for clock skew between our own servers.
+//! Verification pins the algorithm to HS256, so `none` and every other
+//! algorithm are rejected before any key is used. It then checks the
+//! signature, `aud` and `iss`, and last the time claims, with a 30-second
+//! leeway for clock skew between our own servers.
 
 use std::fmt;
 use std::time::Duration;
@@ -21,7 +21,7 @@ use crate::jwt::{self, TimeClaims};
 /// A sensible lifetime for access tokens: long enough for a page session
 /// between refreshes, short enough that a leaked token soon stops working.
 pub const DEFAULT_ACCESS_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
-/// Longest lifetime the issuer accepts. A longer-lived credential belongs in
+/// Maximum lifetime the issuer accepts. A longer-lived credential belongs in
 /// a refresh token, which can be revoked.
 pub const MAX_ACCESS_TOKEN_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
@@ -109,14 +109,7 @@ impl AccessTokenIssuer {
             )));
         }
 
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_audience(&[&audience]);
-        validation.set_issuer(&[&issuer]);
-        validation.set_required_spec_claims(&["exp", "sub", "aud", "iss"]);
-        // Time claims are checked by `jwt::check_time_claims` against the
-        // caller's clock.
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
+        let validation = jwt::validation_for(Algorithm::HS256, &audience, Some(&issuer));
 
         let ttl_seconds = i64::try_from(ttl.as_secs())
             .map_err(|_| AuthError::configuration("access token lifetime is out of range"))?;
@@ -163,14 +156,11 @@ impl AccessTokenIssuer {
             jti: Uuid::new_v4(),
         };
 
-        let token = jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &self.encoding_key,
-        )
-        .map_err(|error| AuthError::TokenSigning {
-            reason: error.to_string(),
-        })?;
+        let token =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding_key)
+                .map_err(|error| AuthError::TokenSigning {
+                    reason: error.to_string(),
+                })?;
         let expires_at =
             DateTime::from_timestamp(expires_at, 0).ok_or_else(|| AuthError::TokenSigning {
                 reason: "expiry is out of range".to_owned(),
@@ -190,8 +180,7 @@ impl AccessTokenIssuer {
     pub fn verify_at(&self, token: &str, now: DateTime<Utc>) -> Result<AccessClaims, AuthError> {
         jwt::read_header(token, &[Algorithm::HS256])?;
 
-        let claims: AccessClaims =
-            jwt::decode_claims(token, &self.decoding_key, &self.validation)?;
+        let claims: AccessClaims = jwt::decode_claims(token, &self.decoding_key, &self.validation)?;
 
         let times = TimeClaims {
             expires_at: claims.exp,
@@ -236,9 +225,7 @@ mod tests {
     fn issue_one(issuer: &AccessTokenIssuer) -> (IssuedToken, UserId, AccountId) {
         let user = UserId::new();
         let account = AccountId::new();
-        let issued = issuer
-            .issue(user, account, UserRole::Admin, now())
-            .unwrap();
+        let issued = issuer.issue(user, account, UserRole::Admin, now()).unwrap();
         (issued, user, account)
     }
 
@@ -293,7 +280,11 @@ mod tests {
             .unwrap();
 
         assert_eq!(
-            issuer.verify_at(&issued.token, now()).unwrap().sub.as_uuid(),
+            issuer
+                .verify_at(&issued.token, now())
+                .unwrap()
+                .sub
+                .as_uuid(),
             user
         );
     }
@@ -409,6 +400,34 @@ mod tests {
             issuer().verify_at(&token, now()).unwrap_err(),
             AuthError::WrongAudience
         );
+    }
+
+    #[test]
+    fn missing_claims_reported_in_order() {
+        let without = |names: &[&str]| {
+            let mut claims = valid_claims();
+            for name in names {
+                claims.as_object_mut().unwrap().remove(*name);
+            }
+            sign(&claims)
+        };
+        let issuer = issuer();
+
+        let cases = [
+            (
+                without(&["aud", "iss", "sub", "exp"]),
+                AuthError::WrongAudience,
+            ),
+            (without(&["iss", "sub", "exp"]), AuthError::WrongIssuer),
+            (
+                without(&["sub", "exp"]),
+                AuthError::InvalidClaims { claim: "sub" },
+            ),
+            (without(&["exp"]), AuthError::InvalidClaims { claim: "exp" }),
+        ];
+        for (token, expected) in cases {
+            assert_eq!(issuer.verify_at(&token, now()).unwrap_err(), expected);
+        }
     }
 
     #[test]

@@ -7,8 +7,8 @@ use crate::AuthError;
 use crate::api_keys::{API_KEY_PREFIX, ApiKeySecret};
 use crate::refresh::REFRESH_TOKEN_PREFIX;
 
-/// Maximum token length in bytes. JWTs from common providers stay under
-/// 2 KiB, and API keys are 51 bytes.
+/// Maximum token length in bytes. API keys are 51 bytes, and typical JWTs
+/// are under 2 KiB (an estimate: large custom claims make them longer).
 pub const MAX_BEARER_TOKEN_BYTES: usize = 4096;
 
 /// Extracts the token from an `Authorization` header value. The scheme is
@@ -56,7 +56,8 @@ fn is_b64token(token: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
 }
 
-/// A bearer token, sorted by kind so that the right verifier sees it.
+/// A bearer token classified by kind, so that the caller can pass it to the
+/// matching verifier.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Credential<'a> {
     /// An API key (`rk_live_…`), to be hashed with `hash_token` and looked up.
@@ -78,7 +79,9 @@ impl<'a> Credential<'a> {
             return if ApiKeySecret::is_well_formed(token) {
                 Ok(Credential::ApiKey(token))
             } else {
-                Err(AuthError::malformed("API key has the wrong length or characters"))
+                Err(AuthError::malformed(
+                    "API key has the wrong length or characters",
+                ))
             };
         }
         if token.starts_with(REFRESH_TOKEN_PREFIX) {
@@ -162,9 +165,14 @@ mod tests {
         let longest = "a".repeat(MAX_BEARER_TOKEN_BYTES);
         let too_long = "a".repeat(MAX_BEARER_TOKEN_BYTES + 1);
 
-        assert_eq!(parse_bearer(&format!("Bearer {longest}")), Ok(longest.as_str()));
         assert_eq!(
-            parse_bearer(&format!("Bearer {too_long}")).unwrap_err().code(),
+            parse_bearer(&format!("Bearer {longest}")),
+            Ok(longest.as_str())
+        );
+        assert_eq!(
+            parse_bearer(&format!("Bearer {too_long}"))
+                .unwrap_err()
+                .code(),
             "malformed_token"
         );
     }
@@ -172,7 +180,13 @@ mod tests {
     #[test]
     fn token_characters_checked() {
         assert_eq!(parse_bearer("Bearer abc+/~-._=="), Ok("abc+/~-._=="));
-        for value in ["Bearer abc\"def", "Bearer abc,def", "Bearer ==", "Bearer a=b", "Bearer ü"] {
+        for value in [
+            "Bearer abc\"def",
+            "Bearer abc,def",
+            "Bearer ==",
+            "Bearer a=b",
+            "Bearer ü",
+        ] {
             assert_eq!(
                 parse_bearer(value).unwrap_err().code(),
                 "malformed_token",

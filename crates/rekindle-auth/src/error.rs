@@ -2,7 +2,7 @@
 //! `code()` for problem-details responses. No message contains a token, a
 //! password or a key, so every message is safe to log.
 
-/// Why a credential was rejected or an authentication step failed.
+/// An authentication failure: a rejected credential or a failed step.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
     #[error("missing credentials: send an Authorization header with a Bearer token")]
@@ -131,9 +131,7 @@ mod tests {
             AuthError::UnknownKey,
             AuthError::unavailable("timed out"),
             AuthError::configuration("empty secret"),
-            AuthError::PasswordHashing {
-                reason: "x".into(),
-            },
+            AuthError::PasswordHashing { reason: "x".into() },
             AuthError::TokenSigning { reason: "x".into() },
         ]
     }

@@ -12,7 +12,7 @@ mod jwks;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 
 use crate::AuthError;
@@ -30,7 +30,7 @@ const MAX_SUBJECT_BYTES: usize = 255;
 /// path to 256 octets, including the angle brackets).
 const MAX_EMAIL_BYTES: usize = 254;
 
-/// Who the provider says the caller is.
+/// The caller's identity as asserted by the provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExternalIdentity {
     /// The provider's stable user id (`sub`).
@@ -61,7 +61,7 @@ enum KeySource {
     Secret(DecodingKey),
     Jwks {
         algorithms: Vec<Algorithm>,
-        cache: jwks::JwksCache,
+        cache: Box<jwks::JwksCache>,
     },
 }
 
@@ -115,7 +115,7 @@ impl ExternalVerifier {
                     .iter()
                     .map(|algorithm| algorithm.to_jsonwebtoken())
                     .collect(),
-                cache: jwks::JwksCache::new(url, algorithms, settings)?,
+                cache: Box::new(jwks::JwksCache::new(url, algorithms, settings)?),
             },
         };
 
@@ -156,8 +156,9 @@ impl ExternalVerifier {
             }
         };
 
-        let claims: ExternalClaims =
-            jwt::decode_claims(token, &key, &self.validation(header.algorithm))?;
+        let validation =
+            jwt::validation_for(header.algorithm, &inner.audience, inner.issuer.as_deref());
+        let claims: ExternalClaims = jwt::decode_claims(token, &key, &validation)?;
 
         let times = TimeClaims {
             expires_at: claims.exp,
@@ -168,19 +169,6 @@ impl ExternalVerifier {
 
         identity_from(claims)
     }
-
-    fn validation(&self, algorithm: Algorithm) -> Validation {
-        let mut validation = Validation::new(algorithm);
-        validation.set_audience(&[&self.inner.audience]);
-        if let Some(issuer) = &self.inner.issuer {
-            validation.set_issuer(&[issuer]);
-        }
-        validation.set_required_spec_claims(&["exp", "sub", "aud", "iss"]);
-        // Time claims are checked by `jwt::check_time_claims`.
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation
-    }
 }
 
 fn identity_from(claims: ExternalClaims) -> Result<ExternalIdentity, AuthError> {
@@ -188,9 +176,13 @@ fn identity_from(claims: ExternalClaims) -> Result<ExternalIdentity, AuthError> 
         return Err(AuthError::InvalidClaims { claim: "sub" });
     }
 
-    // Supabase sends an empty `email` for users who signed up by phone.
+    // An empty `email` means the user has no address, for example after a
+    // sign-up by phone.
     let email = claims.email.filter(|email| !email.is_empty());
-    if email.as_ref().is_some_and(|email| email.len() > MAX_EMAIL_BYTES) {
+    if email
+        .as_ref()
+        .is_some_and(|email| email.len() > MAX_EMAIL_BYTES)
+    {
         return Err(AuthError::InvalidClaims { claim: "email" });
     }
 

@@ -18,9 +18,9 @@ use serde::{Deserialize, Deserializer};
 
 use crate::AuthError;
 
-/// Maximum length of a JWT in bytes. Real tokens are well under 2 KiB, and the
-/// bound keeps base64 and JSON decoding of hostile input cheap.
-pub const MAX_TOKEN_BYTES: usize = 4096;
+/// Maximum length of a JWT in bytes, the same as `MAX_BEARER_TOKEN_BYTES`.
+/// The bound keeps base64 and JSON decoding of hostile input cheap.
+pub const MAX_TOKEN_BYTES: usize = crate::bearer::MAX_BEARER_TOKEN_BYTES;
 
 /// Default allowance for clock skew between the issuer and us when checking
 /// `exp`, `nbf` and `iat`.
@@ -62,7 +62,9 @@ pub(crate) fn read_header(
         segments.next(),
         segments.next(),
     ) else {
-        return Err(AuthError::malformed("a JWT has three dot-separated segments"));
+        return Err(AuthError::malformed(
+            "a JWT has three dot-separated segments",
+        ));
     };
 
     let header_json = URL_SAFE_NO_PAD
@@ -132,38 +134,69 @@ pub(crate) fn check_time_claims(
         .into_iter()
         .flatten()
         .max();
-    if let Some(earliest_use) = earliest_use {
-        if earliest_use > now.saturating_add(leeway) {
-            return Err(AuthError::TokenNotYetValid);
-        }
+    if earliest_use.is_some_and(|earliest_use| earliest_use > now.saturating_add(leeway)) {
+        return Err(AuthError::TokenNotYetValid);
     }
 
-    if let Some(issued_at) = claims.issued_at {
-        if issued_at >= claims.expires_at {
-            return Err(AuthError::InvalidClaims { claim: "iat" });
-        }
+    if claims
+        .issued_at
+        .is_some_and(|issued_at| issued_at >= claims.expires_at)
+    {
+        return Err(AuthError::InvalidClaims { claim: "iat" });
     }
 
     Ok(())
 }
 
-/// Checks the signature and the claims that `validation` names, then reads
-/// the claims into `T`.
+/// Claims every token must carry, checked in this order so that a token
+/// lacking several of them always gets the same error.
+const REQUIRED_CLAIMS: [&str; 4] = ["aud", "iss", "sub", "exp"];
+
+/// Builds the `jsonwebtoken` validation for one algorithm: signature, `aud`
+/// and, when given, `iss`. The presence of claims and the time claims are
+/// checked by `decode_claims` and `check_time_claims` instead.
+pub(crate) fn validation_for(
+    algorithm: Algorithm,
+    audience: &str,
+    issuer: Option<&str>,
+) -> jsonwebtoken::Validation {
+    let mut validation = jsonwebtoken::Validation::new(algorithm);
+    validation.set_audience(&[audience]);
+    if let Some(issuer) = issuer {
+        validation.set_issuer(&[issuer]);
+    }
+
+    // `jsonwebtoken` keeps required claims in a `HashSet`, so its error for a
+    // token missing several would depend on the iteration order.
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation
+}
+
+/// Checks the signature, `aud` and `iss` as set in `validation`, checks that
+/// the required claims are present, then reads the claims into `T`.
 ///
 /// `jsonwebtoken::decode` reads the claims into the target type before it
 /// validates them, so decoding straight into a type that requires `aud` would
 /// report a missing `aud` as malformed JSON. Decoding into a JSON object first
-/// lets the validation errors (wrong audience, wrong issuer) come through.
+/// lets the precise errors (wrong audience, wrong issuer) come through.
 pub(crate) fn decode_claims<T: DeserializeOwned>(
     token: &str,
     key: &jsonwebtoken::DecodingKey,
     validation: &jsonwebtoken::Validation,
 ) -> Result<T, AuthError> {
-    let claims = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
-        token, key, validation,
-    )
-    .map_err(map_decode_error)?
-    .claims;
+    let claims =
+        jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(token, key, validation)
+            .map_err(map_decode_error)?
+            .claims;
+
+    let missing = REQUIRED_CLAIMS
+        .into_iter()
+        .find(|claim| claims.get(*claim).is_none_or(serde_json::Value::is_null));
+    if let Some(missing) = missing {
+        return Err(missing_claim(missing));
+    }
 
     serde_json::from_value(serde_json::Value::Object(claims))
         .map_err(|_| AuthError::malformed("claims do not have the expected names and types"))
@@ -292,9 +325,7 @@ mod tests {
             }
         );
         assert_eq!(
-            read_header(&hs512, &[Algorithm::HS256])
-                .unwrap_err()
-                .code(),
+            read_header(&hs512, &[Algorithm::HS256]).unwrap_err().code(),
             "disallowed_algorithm"
         );
     }

@@ -1,5 +1,5 @@
 //! Per-purpose keys derived from the master key, so that a key leaked or
-//! rotated for one use (for example access tokens) says nothing about another.
+//! rotated for one use (for example access tokens) reveals nothing about another.
 
 use hkdf::Hkdf;
 use sha2::Sha256;
@@ -52,7 +52,10 @@ mod tests {
     #[test]
     fn master_keys_get_different_keys() {
         let first = derive_key(MASTER, ACCESS_TOKEN_KEY_PURPOSE);
-        let second = derive_key(b"fedcba9876543210fedcba9876543210", ACCESS_TOKEN_KEY_PURPOSE);
+        let second = derive_key(
+            b"fedcba9876543210fedcba9876543210",
+            ACCESS_TOKEN_KEY_PURPOSE,
+        );
 
         assert_ne!(first, second);
     }

@@ -2,12 +2,13 @@
 //!
 //! Hashes are PHC strings (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`), so
 //! each stored hash carries its own parameters and salt, and verification
-//! uses the parameters of the stored hash. `needs_rehash` tells the login
-//! path when a stored hash was made with other parameters.
+//! uses the parameters of the stored hash. `needs_rehash` reports when a
+//! stored hash was made with other parameters.
 //!
-//! Hashing and verifying take tens of milliseconds of CPU and 19 MiB of memory
-//! each. In async code call the `*_async` functions, which run the work on
-//! Tokio's blocking thread pool instead of stalling a runtime worker.
+//! Each hash or verification fills 19 MiB of memory and takes CPU time in the
+//! order of tens of milliseconds (an estimate for a release build, not a
+//! measurement). In async code call the `*_async` functions, which run the
+//! work on Tokio's blocking thread pool instead of stalling a runtime worker.
 
 mod policy;
 
@@ -50,12 +51,10 @@ pub fn verify_password(phc: &str, candidate: &str) -> bool {
         return false;
     };
 
-    hasher
-        .verify_password(candidate.as_bytes(), phc)
-        .is_ok()
+    hasher.verify_password(candidate.as_bytes(), phc).is_ok()
 }
 
-/// Spends the same time as `verify_password` and returns false. Call it when
+/// Does the same Argon2 work as `verify_password` and returns false. Call it when
 /// the login names an unknown user, so that response times do not reveal
 /// which accounts exist.
 pub fn verify_dummy(candidate: &str) -> bool {
@@ -130,8 +129,9 @@ fn hasher() -> Result<Argon2<'static>, AuthError> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
-/// A hash of a fixed password with the current parameters, made once per
-/// process so that `verify_dummy` does the same work as a real verification.
+/// Returns a hash of a fixed password with the current parameters, made once
+/// per process, so that `verify_dummy` does the same work as a real
+/// verification.
 fn dummy_hash() -> Option<&'static str> {
     static DUMMY: OnceLock<Option<String>> = OnceLock::new();
 
@@ -214,7 +214,9 @@ mod tests {
 
     #[tokio::test]
     async fn async_wrappers_round_trip() {
-        let phc = hash_password_async("async password 1".into()).await.unwrap();
+        let phc = hash_password_async("async password 1".into())
+            .await
+            .unwrap();
 
         assert!(
             verify_password_async(phc.clone(), "async password 1".into())

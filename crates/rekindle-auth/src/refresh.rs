@@ -7,7 +7,7 @@
 //! Rotation, enforced by the database layer: every refresh token belongs to a
 //! family that starts at login. Each use revokes the presented token and
 //! issues a new one in the same family, in one transaction. When a token that
-//! was already revoked is presented again, someone holds a copy of it, so the
+//! was already revoked is presented again, someone else has a copy of it, so the
 //! whole family is revoked and the user must log in again.
 
 use crate::secrets;
@@ -48,7 +48,10 @@ mod tests {
         assert_eq!(plaintext.len(), 4 + 43);
         assert!(RefreshSecret::is_well_formed(&plaintext));
         assert_eq!(hash, hash_token(&plaintext));
-        assert!(hash.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(
+            hash.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
     }
 
     #[test]

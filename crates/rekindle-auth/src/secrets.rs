@@ -3,7 +3,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
+use rand::TryRngCore;
+use rand::rngs::OsRng;
 use sha2::{Digest, Sha256};
 
 /// Random bytes in each secret: 256 bits.
@@ -13,11 +14,16 @@ pub(crate) const ENCODED_SECRET_CHARS: usize = 43;
 
 /// Generates `prefix` followed by 32 random bytes in base64url, and returns
 /// the plaintext with its `hash_token` hash.
+///
+/// # Panics
+///
+/// Panics if the operating system's random number generator fails, because
+/// no safe secret can be made without it.
 pub(crate) fn generate(prefix: &str) -> (String, String) {
     let mut bytes = [0u8; SECRET_BYTES];
-    // `rand::rng()` is ChaCha12 seeded from the operating system, which rand
-    // 0.9 documents as a cryptographically secure generator.
-    rand::rng().fill_bytes(&mut bytes);
+    OsRng
+        .try_fill_bytes(&mut bytes)
+        .expect("the operating system's random number generator failed");
 
     let plaintext = format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes));
     let hash = hash_token(&plaintext);

@@ -58,8 +58,8 @@ fn truncate_chars(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
     }
-    let kept: String = text.chars().take(max.saturating_sub(3)).collect();
-    format!("{kept}...")
+    let prefix: String = text.chars().take(max.saturating_sub(3)).collect();
+    format!("{prefix}...")
 }
 
 /// Returns true for `localhost` and for IPv4 or IPv6 loopback literals
@@ -101,7 +101,14 @@ mod tests {
 
     #[test]
     fn loopback_hosts() {
-        for host in ["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost", "LOCALHOST"] {
+        for host in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "::1",
+            "[::1]",
+            "localhost",
+            "LOCALHOST",
+        ] {
             assert!(is_loopback_host(host), "{host}");
         }
         for host in [

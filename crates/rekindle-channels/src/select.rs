@@ -9,17 +9,19 @@ use crate::{
     SmsTransport, SmtpConfig, SmtpTransport, TransportConfigError, TwilioConfig, TwilioTransport,
 };
 
-/// Where email goes.
+/// Settings of the email transport: the local outbox or a real provider.
 #[derive(Debug, Clone)]
 pub enum EmailTransportConfig {
     /// One `.eml` file per email in `directory`; nothing leaves the machine.
-    Outbox { directory: PathBuf },
+    Outbox {
+        directory: PathBuf,
+    },
     Smtp(SmtpConfig),
     Sendgrid(SendgridConfig),
 }
 
-/// Where text messages go. SMS and WhatsApp each get their own transport, so
-/// a deployment builds one of these per channel.
+/// Settings of a text message transport. SMS and WhatsApp each get their own
+/// transport, so a deployment builds one of these per channel.
 #[derive(Debug, Clone)]
 pub enum SmsTransportConfig {
     /// One `.sms.json` file per message in `directory`.
@@ -57,7 +59,9 @@ pub fn build_email_transport(
     config: EmailTransportConfig,
 ) -> Result<Arc<dyn EmailTransport>, TransportConfigError> {
     Ok(match config {
-        EmailTransportConfig::Outbox { directory } => Arc::new(OutboxEmailTransport::new(directory)),
+        EmailTransportConfig::Outbox { directory } => {
+            Arc::new(OutboxEmailTransport::new(directory))
+        }
         EmailTransportConfig::Smtp(smtp) => Arc::new(SmtpTransport::new(smtp)?),
         EmailTransportConfig::Sendgrid(sendgrid) => Arc::new(SendgridTransport::new(sendgrid)?),
     })

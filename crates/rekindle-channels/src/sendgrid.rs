@@ -70,7 +70,6 @@ impl SendgridConfig {
 }
 
 fn default_base_url() -> Url {
-    #[allow(clippy::expect_used)]
     Url::parse(SENDGRID_DEFAULT_BASE_URL).expect("the default SendGrid URL is a valid constant")
 }
 

@@ -27,11 +27,11 @@ use crate::{
 /// Name reported in `SendReceipt::provider`.
 pub const SMTP_PROVIDER: &str = "smtp";
 /// Default deadline for one whole send: connect, TLS, authentication and the
-/// message. Relays that greylist or scan content can take several seconds per
-/// reply.
+/// message. It leaves room for a relay that scans content before it replies
+/// to the end of the data.
 pub const DEFAULT_SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// How the connection is protected.
+/// Connection security of the SMTP transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SmtpSecurity {
     /// Plain connection upgraded with STARTTLS (RFC 3207), usually port 587.
@@ -263,19 +263,29 @@ fn mechanism(mechanism: SmtpMechanism) -> Mechanism {
     }
 }
 
-/// Classifies an SMTP failure. A 4xx reply is transient (RFC 5321 section
-/// 4.2.1) and a 5xx reply permanent; 550 to 553 reject the mailbox itself.
-/// A timeout, a TLS failure and a lost connection are transient. A client
-/// error (the server lacks STARTTLS or every allowed mechanism) is
-/// permanent, because only a configuration change fixes it.
+/// Classifies an SMTP failure. A 4xx reply is transient and a 5xx reply is
+/// permanent (RFC 5321 section 4.2.1), and 550 to 553 reject the mailbox
+/// itself. A timeout, a TLS failure and a lost connection are transient. A
+/// client error, such as a server without STARTTLS or without any allowed
+/// mechanism, is permanent, because only a configuration change fixes it.
 fn classify_smtp_error(error: &SmtpError) -> ChannelError {
-    let detail = sanitise_provider_text(&error.to_string());
-
     if let Some(code) = error.status() {
         let code = u16::from(code);
+
+        // The source of a reply error is the server's reply text; lettre's
+        // own message would repeat the code.
+        let reply = std::error::Error::source(error)
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let detail = sanitise_provider_text(&reply);
         return match code {
             400..=499 => ChannelError::transient(format!(
                 "SMTP server deferred the email with {code}: {detail}"
+            )),
+            // RFC 4954 section 6: authentication required, mechanism too
+            // weak, or invalid credentials.
+            530 | 534 | 535 => ChannelError::permanent(format!(
+                "SMTP server rejected the login with {code}: {detail}. Check the SMTP user name and password"
             )),
             550..=553 => ChannelError::permanent(format!(
                 "SMTP server rejected the mailbox with {code}: {detail}"
@@ -286,6 +296,7 @@ fn classify_smtp_error(error: &SmtpError) -> ChannelError {
         };
     }
 
+    let detail = sanitise_provider_text(&error.to_string());
     if error.is_timeout() {
         return ChannelError::transient(format!("SMTP server timed out: {detail}"));
     }
@@ -353,7 +364,8 @@ mod tests {
     #[test]
     fn bad_root_certificate_rejected() {
         let mut config = SmtpConfig::new("smtp.example.com", 587, SmtpSecurity::StartTls);
-        config.extra_root_certificate_pem = Some(b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n".to_vec());
+        config.extra_root_certificate_pem =
+            Some(b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n".to_vec());
         let error = SmtpTransport::new(config).unwrap_err();
         assert!(
             error.to_string().contains("extra_root_certificate_pem"),

@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use chrono::Utc;
-use reqwest::header::CONTENT_TYPE;
 use rekindle_domain::Phone;
+use reqwest::header::CONTENT_TYPE;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tracing::warn;
@@ -42,7 +42,7 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Prefix that makes a number a WhatsApp address in Twilio's API.
 const WHATSAPP_PREFIX: &str = "whatsapp:";
 
-/// Which number a message is sent from.
+/// Sender of Twilio messages: the number, or the service that picks it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TwilioSender {
     /// The `from` number of each `OutboundSms`.
@@ -102,7 +102,6 @@ impl TwilioConfig {
 }
 
 fn default_base_url() -> Url {
-    #[allow(clippy::expect_used)]
     Url::parse(TWILIO_DEFAULT_BASE_URL).expect("the default Twilio URL is a valid constant")
 }
 

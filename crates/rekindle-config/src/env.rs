@@ -49,6 +49,73 @@ pub const ENV_KEYS: &[(&str, Setter)] = &[
         c.server.public_base_url = v.trim_end_matches('/').to_owned();
         Ok(())
     }),
+    ("REKINDLE_LISTEN", |c, v| {
+        v.parse::<std::net::SocketAddr>().map_err(|_| {
+            invalid("REKINDLE_LISTEN", v, "an address and port such as 127.0.0.1:8080 or [::]:8080")
+        })?;
+        c.server.listen = v.to_owned();
+        Ok(())
+    }),
+    ("REKINDLE_CORS_ORIGINS", |c, v| {
+        c.server.cors_origins = list(v);
+        Ok(())
+    }),
+    ("REKINDLE_REQUEST_TIMEOUT_SECONDS", |c, v| {
+        c.server.request_timeout_seconds = number("REKINDLE_REQUEST_TIMEOUT_SECONDS", v, 1, 3600)?;
+        Ok(())
+    }),
+    ("REKINDLE_BODY_LIMIT_BYTES", |c, v| {
+        c.server.body_limit_bytes = number("REKINDLE_BODY_LIMIT_BYTES", v, 1024, 64 * 1024 * 1024)?;
+        Ok(())
+    }),
+    ("REKINDLE_TRUSTED_PROXIES", |c, v| {
+        c.server.trusted_proxies = list(v);
+        Ok(())
+    }),
+    ("REKINDLE_OPERATOR_TOKEN", |c, v| {
+        c.server.operator_token = Some(Secret::new(v));
+        Ok(())
+    }),
+    ("REKINDLE_REDIS_URL", |c, v| {
+        c.server.redis_url = (!v.trim().is_empty()).then(|| Secret::new(v));
+        Ok(())
+    }),
+    ("REKINDLE_ACCESS_TOKEN_MINUTES", |c, v| {
+        c.server.access_token_minutes = number("REKINDLE_ACCESS_TOKEN_MINUTES", v, 1, 1440)?;
+        Ok(())
+    }),
+    ("REKINDLE_REFRESH_TOKEN_DAYS", |c, v| {
+        c.server.refresh_token_days = number("REKINDLE_REFRESH_TOKEN_DAYS", v, 1, 365)?;
+        Ok(())
+    }),
+    ("REKINDLE_RATE_LIMIT_PUBLIC_PER_MINUTE", |c, v| {
+        c.server.rate_limits.public_per_minute = number("REKINDLE_RATE_LIMIT_PUBLIC_PER_MINUTE", v, 1, 1_000_000)?;
+        Ok(())
+    }),
+    ("REKINDLE_RATE_LIMIT_LOGIN_PER_MINUTE", |c, v| {
+        c.server.rate_limits.login_per_minute = number("REKINDLE_RATE_LIMIT_LOGIN_PER_MINUTE", v, 1, 1_000_000)?;
+        Ok(())
+    }),
+    ("REKINDLE_RATE_LIMIT_USER_PER_MINUTE", |c, v| {
+        c.server.rate_limits.user_per_minute = number("REKINDLE_RATE_LIMIT_USER_PER_MINUTE", v, 1, 10_000_000)?;
+        Ok(())
+    }),
+    ("REKINDLE_RATE_LIMIT_ACCOUNT_PER_MINUTE", |c, v| {
+        c.server.rate_limits.account_per_minute = number("REKINDLE_RATE_LIMIT_ACCOUNT_PER_MINUTE", v, 1, 10_000_000)?;
+        Ok(())
+    }),
+    ("REKINDLE_RATE_LIMIT_AI_USER_PER_MINUTE", |c, v| {
+        c.server.rate_limits.ai_user_per_minute = number("REKINDLE_RATE_LIMIT_AI_USER_PER_MINUTE", v, 1, 100_000)?;
+        Ok(())
+    }),
+    ("REKINDLE_RATE_LIMIT_AI_ACCOUNT_PER_MINUTE", |c, v| {
+        c.server.rate_limits.ai_account_per_minute = number("REKINDLE_RATE_LIMIT_AI_ACCOUNT_PER_MINUTE", v, 1, 100_000)?;
+        Ok(())
+    }),
+    ("REKINDLE_RATE_LIMIT_AI_CONCURRENCY", |c, v| {
+        c.server.rate_limits.ai_concurrency = number("REKINDLE_RATE_LIMIT_AI_CONCURRENCY", v, 1, 1000)?;
+        Ok(())
+    }),
     ("REKINDLE_OUTBOX_DIR", |c, v| {
         c.outbox.dir = Some(PathBuf::from(v));
         Ok(())
@@ -156,6 +223,16 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), ConfigError> 
         Some((_, setter)) => setter(config, value),
         None => Err(invalid(name, value, "a known configuration variable")),
     }
+}
+
+/// Splits a comma-separated list, dropping empty items.
+fn list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn invalid(key: &str, value: &str, expected: &str) -> ConfigError {

@@ -99,6 +99,61 @@ pub struct SecretsConfig {
 pub struct ServerConfig {
     /// Base URL that recipients reach, used in unsubscribe links.
     pub public_base_url: String,
+    /// Address and port the HTTP API listens on.
+    pub listen: String,
+    /// Origins allowed to call the API from a browser (CORS), such as
+    /// `https://app.example.com`. Empty allows none.
+    pub cors_origins: Vec<String>,
+    /// Deadline of one request, in seconds (CSV uploads get ten times as long).
+    pub request_timeout_seconds: u64,
+    /// Largest JSON request body, in bytes.
+    pub body_limit_bytes: usize,
+    /// Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<String>,
+    /// Bearer token that unlocks `/readyz`; readiness is refused without one.
+    pub operator_token: Option<Secret>,
+    /// Redis URL for rate-limit counters shared by several API processes;
+    /// counters stay in process when empty.
+    pub redis_url: Option<Secret>,
+    /// Lifetime of an access token, in minutes.
+    pub access_token_minutes: u64,
+    /// Lifetime of a refresh token, in days.
+    pub refresh_token_days: u64,
+    pub rate_limits: RateLimitConfig,
+}
+
+/// Request budgets per minute, and the cap on AI operations running at once.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Per client IP, on routes without authentication.
+    pub public_per_minute: u32,
+    /// Per client IP, on sign-up, login and token refresh.
+    pub login_per_minute: u32,
+    /// Per user or API key.
+    pub user_per_minute: u32,
+    /// Per account.
+    pub account_per_minute: u32,
+    /// Operations that call the AI crew, per user.
+    pub ai_user_per_minute: u32,
+    /// Operations that call the AI crew, per account.
+    pub ai_account_per_minute: u32,
+    /// AI operations running at once, per account.
+    pub ai_concurrency: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            public_per_minute: 120,
+            login_per_minute: 10,
+            user_per_minute: 1200,
+            account_per_minute: 6000,
+            ai_user_per_minute: 10,
+            ai_account_per_minute: 30,
+            ai_concurrency: 2,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -178,6 +233,16 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             public_base_url: "https://localhost:8080".into(),
+            listen: "127.0.0.1:8080".into(),
+            cors_origins: Vec::new(),
+            request_timeout_seconds: 30,
+            body_limit_bytes: 1024 * 1024,
+            trusted_proxies: Vec::new(),
+            operator_token: None,
+            redis_url: None,
+            access_token_minutes: 15,
+            refresh_token_days: 30,
+            rate_limits: RateLimitConfig::default(),
         }
     }
 }

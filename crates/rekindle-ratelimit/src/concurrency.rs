@@ -17,7 +17,7 @@ pub trait ConcurrencyLimiter: Send + Sync {
     /// With `max == 0` it always returns `None`.
     ///
     /// Like rate limit checks, this never fails: the Redis backend falls back
-    /// to an in-process limiter when Redis cannot answer in time.
+    /// to an in-process limiter when Redis fails or does not reply in time.
     async fn try_acquire(&self, key: &str, max: u32) -> Option<Permit>;
 }
 

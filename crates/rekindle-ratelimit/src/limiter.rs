@@ -16,6 +16,6 @@ pub trait RateLimiter: Send + Sync {
     /// Counts one event for `key` if `quota` has room for it, and returns the decision.
     ///
     /// A check never fails: the Redis backend falls back to an in-process
-    /// limiter when Redis cannot answer in time.
+    /// limiter when Redis fails or does not reply within its timeout.
     async fn check(&self, key: &str, quota: Quota) -> Decision;
 }

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use crate::{
-    ConcurrencyLimiter, MemoryConcurrencyLimiter, MemoryLimiter, RateLimitError,
-    RateLimiter, RedisConcurrencyLimiter, RedisConfig, RedisLimiter, redis_connection,
+    ConcurrencyLimiter, MemoryConcurrencyLimiter, MemoryLimiter, RateLimitError, RateLimiter,
+    RedisConcurrencyLimiter, RedisConfig, RedisLimiter, redis_connection,
 };
 
 /// A rate limiter and a concurrency limiter on the same backend.
@@ -40,7 +40,10 @@ impl Limiters {
 
     /// Redis limiters when `redis_url` is set, in-process ones (with
     /// `config.fallback_max_keys` keys at most) otherwise.
-    pub fn from_config(redis_url: Option<&str>, config: RedisConfig) -> Result<Self, RateLimitError> {
+    pub fn from_config(
+        redis_url: Option<&str>,
+        config: RedisConfig,
+    ) -> Result<Self, RateLimitError> {
         match redis_url {
             Some(url) => Self::redis(url, config),
             None => Ok(Self::in_memory(config.fallback_max_keys)),

@@ -1,12 +1,12 @@
 //! The in-process rate limiter.
 //!
-//! It is a small GCRA (see [`crate::gcra`]) over a sharded concurrent map
-//! (`dashmap`), not the `governor` crate. A keyed `governor` limiter fixes one
-//! quota for all its keys, while here every call passes its own quota, so
-//! `governor` would need one keyed limiter per distinct quota. It also reads
-//! its own clock, which tokio's paused time in tests cannot drive, and its
-//! results would have to match the Redis script's arithmetic, which is written
-//! here anyway.
+//! It is a small GCRA (the crate's `gcra` module) over a sharded concurrent
+//! map (`dashmap`), not the `governor` crate (0.10). A keyed `governor`
+//! limiter fixes one quota for all its keys, while here every call passes its
+//! own quota, so `governor` would need one keyed limiter per distinct quota.
+//! `governor` also reads its own clock, which tokio's paused time in tests
+//! cannot drive. And the Redis backend needs its own GCRA in Lua anyway,
+//! which the `gcra` step function mirrors step for step.
 //!
 //! Memory stays bounded. Each key costs one map entry (the key string plus a
 //! 16-byte timestamp). A key whose budget is full again carries no information
@@ -14,9 +14,9 @@
 //! themselves at most once per [`PRUNE_INTERVAL`]. When the map holds
 //! `max_keys` entries, a check for a new key first prunes (at most once per
 //! [`FULL_PRUNE_INTERVAL`]) and, if the map is still full, limits that key
-//! with a retry after one emission interval of its quota.
-//! This fails closed: the keys already tracked keep their budgets, and a flood
-//! of new keys is rejected instead of resetting them.
+//! with a retry after one emission interval of its quota. This fails closed:
+//! the keys already tracked keep their budgets, and a flood of new keys is
+//! rejected instead of resetting them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use crate::log_throttle::{LogThrottle, WARNING_INTERVAL};
 
-/// Why a Redis call produced no answer.
+/// The failure of one Redis call.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum CallError {
     #[error("timed out after {0:?}")]
@@ -24,7 +24,7 @@ pub(crate) enum CallError {
 }
 
 pub(crate) struct Outage {
-    /// What the limiter uses Redis for, named in log lines.
+    /// The limiter's use of Redis, named in log lines.
     purpose: &'static str,
     cooldown: Duration,
     skip_until: Mutex<Option<Instant>>,

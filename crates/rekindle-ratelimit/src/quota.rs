@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::RateLimitError;
 
-/// The longest period a quota accepts: 366 days.
+/// The maximum period of a quota: 366 days.
 ///
 /// The Redis script computes in microseconds since the Unix epoch with Lua
 /// doubles, which are exact up to 2^53 (about 285 years of microseconds), so a

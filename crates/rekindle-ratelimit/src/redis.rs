@@ -7,13 +7,13 @@
 //! are `{key_prefix}rate:{key}` and expire one period after their last counted
 //! event, when their state would mean a full budget anyway.
 //!
-//! Availability over strictness: when Redis fails or does not answer within
+//! Availability over strictness: when Redis fails or does not reply within
 //! [`RedisConfig::timeout`], the check is decided by an in-process
 //! [`MemoryLimiter`] instead, and Redis is skipped for
 //! [`RedisConfig::failure_cooldown`] so an outage does not add the timeout to
 //! every request. During an outage each process therefore enforces the quota
 //! on its own, and a client spread over N processes can get up to N times
-//! its budget, but the API keeps answering. The outage is logged as a
+//! its budget, but the API keeps responding. The outage is logged as a
 //! warning at most once a minute, with the count of failures not logged.
 
 use std::time::Duration;
@@ -32,8 +32,8 @@ pub struct RedisConfig {
     /// Prepended to every Redis key, so rate limit keys never collide with
     /// other data in the same database.
     pub key_prefix: String,
-    /// The longest a check waits for Redis, connecting included, before it
-    /// falls back to the in-process limiter.
+    /// The maximum time a check waits for Redis, connecting included, before
+    /// it falls back to the in-process limiter.
     pub timeout: Duration,
     /// How long checks skip Redis after a failure or timeout.
     pub failure_cooldown: Duration,
@@ -45,9 +45,10 @@ pub struct RedisConfig {
 }
 
 impl Default for RedisConfig {
-    /// 100 ms fits a loopback or same-datacenter Redis, where a script call
-    /// takes well under a millisecond. The 10-minute lease is longer than any
-    /// LLM request, so a live holder keeps its slot.
+    /// Both durations are estimates. The 100 ms timeout is far above a round
+    /// trip to a Redis in the same datacenter, and short enough that a stalled
+    /// Redis adds little to a request. The 10-minute lease must exceed the
+    /// longest operation a permit guards, or a live holder loses its slot.
     fn default() -> Self {
         Self {
             key_prefix: "rekindle:ratelimit:".to_owned(),
@@ -76,8 +77,8 @@ pub fn redis_connection(
 
     let client = Client::open(url).map_err(RateLimitError::InvalidRedisUrl)?;
     let manager_config = ConnectionManagerConfig::new()
-        .set_connection_timeout(None)
-        .set_response_timeout(None);
+        .set_connection_timeout(Some(config.timeout))
+        .set_response_timeout(Some(config.timeout));
 
     ConnectionManager::new_lazy_with_config(client, manager_config)
         .map_err(RateLimitError::RedisSetup)
@@ -142,8 +143,11 @@ impl RedisLimiter {
             .arg(expiry_ms);
 
         let mut connection = self.connection.clone();
-        let reply: (i64, i64) =
-            invocation.invoke_async(&mut connection).await?;
+        let reply: (i64, i64) = with_timeout(
+            self.config.timeout,
+            invocation.invoke_async(&mut connection),
+        )
+        .await?;
 
         decision_from_reply(reply, quota)
     }
@@ -163,7 +167,7 @@ impl RateLimiter for RedisLimiter {
             }
             Err(error) => {
                 self.outage.record_failure(&error);
-                Decision::Allowed { remaining: quota.limit() }
+                self.fallback.check_now(key, quota)
             }
         }
     }

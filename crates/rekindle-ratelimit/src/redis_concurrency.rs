@@ -33,7 +33,7 @@ pub struct RedisConcurrencyLimiter {
     fallback: MemoryConcurrencyLimiter,
 }
 
-/// What a [`RedisLease`] needs after the limiter that made it is gone.
+/// The connection and settings a [`RedisLease`] keeps after its limiter is gone.
 struct Shared {
     connection: ConnectionManager,
     config: RedisConfig,

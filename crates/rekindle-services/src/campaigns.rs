@@ -7,7 +7,9 @@ use rekindle_store::*;
 use serde_json::json;
 
 use crate::crew::CREW_BATCH;
-use crate::jobs::{PREPARE_STEP_JOB, PrepareStepPayload, unique_key};
+use crate::jobs::{
+    PREPARE_STEP_JOB, PrepareStepPayload, SEND_MESSAGE_JOB, SendMessagePayload, unique_key,
+};
 use crate::{App, ServiceError};
 
 /// Most lead ids accepted in one enrollment call.
@@ -148,4 +150,144 @@ pub async fn launch_campaign(
     tx.commit().await?;
     tracing::info!(account_id = %account, campaign_id = %campaign_id, batches, "campaign launched");
     Ok(batches)
+}
+
+/// Pauses an active campaign. Messages already scheduled stay scheduled; their
+/// send jobs find the campaign paused and leave them for `resume_campaign`.
+pub async fn pause_campaign(
+    app: &App,
+    account: AccountId,
+    actor: &Actor,
+    campaign_id: CampaignId,
+) -> Result<Campaign, ServiceError> {
+    let now = Utc::now();
+    let mut tx = app.store.begin(account).await?;
+    let campaign = tx
+        .get_campaign(campaign_id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("campaign", campaign_id))?;
+    if campaign.status != CampaignStatus::Active {
+        return Err(ServiceError::Invalid(format!(
+            "campaign {campaign_id} is {}; only an active campaign can be paused",
+            campaign.status
+        )));
+    }
+    tx.set_campaign_status(campaign_id, CampaignStatus::Paused, now)
+        .await?;
+    tx.append_audit(
+        &AuditRecord::new(actor.clone(), "campaign.pause", "campaign", Some(campaign_id.to_string())),
+        now,
+    )
+    .await?;
+    let campaign = tx
+        .get_campaign(campaign_id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("campaign", campaign_id))?;
+    tx.commit().await?;
+    tracing::info!(account_id = %account, campaign_id = %campaign_id, "campaign paused");
+    Ok(campaign)
+}
+
+/// Resumes a paused campaign: enrollments that never started get their first
+/// step, and messages still scheduled get a send job again (at their own time,
+/// or now if that has passed). Returns the number of send jobs enqueued.
+pub async fn resume_campaign(
+    app: &App,
+    account: AccountId,
+    actor: &Actor,
+    campaign_id: CampaignId,
+) -> Result<u64, ServiceError> {
+    launch_campaign(app, account, actor, campaign_id).await?;
+
+    let mut resent = 0;
+    let mut page = PageRequest::new(None, Some(200));
+    loop {
+        let now = Utc::now();
+        let mut tx = app.store.begin(account).await?;
+        let messages = tx.list_messages(Some(campaign_id), page).await?;
+        for message in messages.items.iter().filter(|m| m.status == MessageStatus::Scheduled) {
+            let mut job = NewJob::now(SEND_MESSAGE_JOB, json!(SendMessagePayload { message_id: message.id }));
+            job.run_at = message.scheduled_at.max(now);
+            job.max_attempts = app.settings.max_attempts;
+            job.unique_key = Some(unique_key(account, SEND_MESSAGE_JOB, message.id));
+            tx.enqueue_job(&job, now).await?;
+            resent += 1;
+        }
+        tx.commit().await?;
+        match messages.next {
+            Some(cursor) => page = PageRequest::new(Some(cursor), Some(200)),
+            None => break,
+        }
+    }
+    tracing::info!(account_id = %account, campaign_id = %campaign_id, resent, "campaign resumed");
+    Ok(resent)
+}
+
+/// Changes a draft campaign's name, tone or sending window.
+pub async fn update_campaign(
+    app: &App,
+    account: AccountId,
+    actor: &Actor,
+    campaign_id: CampaignId,
+    changes: &CampaignChanges,
+) -> Result<Campaign, ServiceError> {
+    if let Some(window) = &changes.window {
+        window
+            .validate()
+            .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+    }
+    let now = Utc::now();
+    let mut tx = app.store.begin(account).await?;
+    let campaign = tx
+        .get_campaign(campaign_id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("campaign", campaign_id))?;
+    if campaign.status != CampaignStatus::Draft {
+        return Err(ServiceError::Invalid(format!(
+            "campaign {campaign_id} is {}; only a draft can be changed (create a new campaign instead)",
+            campaign.status
+        )));
+    }
+    let updated = tx.update_campaign(campaign_id, changes, now).await?;
+    tx.append_audit(
+        &AuditRecord::new(actor.clone(), "campaign.update", "campaign", Some(campaign_id.to_string()))
+            .with_changes(json!(changes)),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// Deletes a campaign that is not sending: a draft, or one completed or archived.
+pub async fn delete_campaign(
+    app: &App,
+    account: AccountId,
+    actor: &Actor,
+    campaign_id: CampaignId,
+) -> Result<(), ServiceError> {
+    let now = Utc::now();
+    let mut tx = app.store.begin(account).await?;
+    let campaign = tx
+        .get_campaign(campaign_id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("campaign", campaign_id))?;
+    if matches!(
+        campaign.status,
+        CampaignStatus::Active | CampaignStatus::Launching | CampaignStatus::Paused
+    ) {
+        return Err(ServiceError::Invalid(format!(
+            "campaign {campaign_id} is {}; only a draft, completed or archived campaign can be deleted",
+            campaign.status
+        )));
+    }
+    tx.delete_campaign(campaign_id).await?;
+    tx.append_audit(
+        &AuditRecord::new(actor.clone(), "campaign.delete", "campaign", Some(campaign_id.to_string()))
+            .with_changes(json!({ "name": campaign.name })),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -81,10 +81,22 @@ async fn claim_for_sending(
         .await?
         .ok_or_else(|| ServiceError::not_found("enrollment", message.enrollment_id))?;
 
+    let campaign = tx
+        .get_campaign(message.campaign_id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("campaign", message.campaign_id))?;
+    if campaign.status == CampaignStatus::Paused {
+        // Left scheduled: resuming the campaign enqueues its send job again.
+        tracing::info!(account_id = %account_id, message_id = %message.id, "campaign paused; message left scheduled");
+        return Ok(SendDecision::Skip);
+    }
+
     let blocked = if is_lead_suppressed(&mut *tx, &lead).await? {
         Some((MessageStatus::Suppressed, "contact is suppressed"))
     } else if enrollment.status != EnrollmentStatus::Active {
         Some((MessageStatus::Cancelled, "enrollment is no longer active"))
+    } else if campaign.status != CampaignStatus::Active {
+        Some((MessageStatus::Cancelled, "campaign is no longer active"))
     } else {
         None
     };

@@ -72,8 +72,19 @@ pub async fn import_csv<R: Read + Send + 'static>(
 ) -> Result<ImportSummary, ServiceError> {
     let import_id = ImportId::new();
     let mut tx = app.store.begin(account).await?;
-    tx.create_import(import_id, &request.file_name, Utc::now())
-        .await?;
+    start_import(&mut *tx, actor, import_id, &request.file_name).await?;
+    tx.commit().await?;
+    run_import(app, account, actor, import_id, source, request).await
+}
+
+/// Creates the import record and its audit entry, in the caller's transaction.
+pub async fn start_import(
+    tx: &mut dyn TenantTx,
+    actor: &Actor,
+    import_id: ImportId,
+    file_name: &str,
+) -> Result<(), ServiceError> {
+    tx.create_import(import_id, file_name, Utc::now()).await?;
     tx.append_audit(
         &AuditRecord::new(
             actor.clone(),
@@ -81,13 +92,23 @@ pub async fn import_csv<R: Read + Send + 'static>(
             "import",
             Some(import_id.to_string()),
         )
-        .with_changes(json!({ "file_name": request.file_name })),
+        .with_changes(json!({ "file_name": file_name })),
         Utc::now(),
     )
     .await?;
-    tx.commit().await?;
-    tracing::info!(account_id = %account, import_id = %import_id, "import started");
+    Ok(())
+}
 
+/// Reads and stores the records of an import created by `start_import`.
+pub async fn run_import<R: Read + Send + 'static>(
+    app: &App,
+    account: AccountId,
+    actor: &Actor,
+    import_id: ImportId,
+    source: R,
+    request: ImportRequest,
+) -> Result<ImportSummary, ServiceError> {
+    tracing::info!(account_id = %account, import_id = %import_id, "import started");
     let receiver = spawn_parser(source, request.options, request.bytes_read);
     let outcome = store_records(app, account, actor, import_id, receiver).await;
     finish_import(app, account, actor, import_id, outcome).await

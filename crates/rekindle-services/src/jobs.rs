@@ -5,7 +5,7 @@ use rekindle_domain::{AccountId, CampaignId, EnrollmentId, ErrorClass, ImportId,
 use rekindle_store::Job;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use crate::{App, ServiceError, crew, delivery, import, sequence};
+use crate::{App, ServiceError, crew, delivery, import, sequence, uploads};
 use chrono::Utc;
 
 /// Job that writes and schedules one campaign step for a batch of enrollments.
@@ -57,6 +57,9 @@ pub async fn dispatch(app: &App, job: &Job) -> Result<(), ServiceError> {
         }
         SEND_MESSAGE_JOB => {
             delivery::send_message(app, account, payload::<SendMessagePayload>(job)?).await
+        }
+        uploads::IMPORT_FILE_JOB => {
+            uploads::import_file(app, account, payload::<uploads::ImportFilePayload>(job)?).await
         }
         other => Err(ServiceError::Classified {
             class: ErrorClass::Permanent,

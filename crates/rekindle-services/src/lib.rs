@@ -15,6 +15,7 @@ pub mod replies;
 pub mod report;
 pub mod scheduler;
 pub mod sequence;
+pub mod uploads;
 pub mod worker;
 
 pub use context::{App, AppSettings};

@@ -19,7 +19,7 @@ use rekindle_store::{Actor, NewAccount, PageRequest, Store};
 use rekindle_store_postgres::PostgresStore;
 
 use crate::cli::{AuditCommand, Cli, Command, ImportArgs, ImportOptionsArgs, JobsCommand};
-use crate::{demo, runtime};
+use crate::{demo, runtime, server};
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut config = Config::load(cli.config.as_deref())?;
@@ -48,12 +48,29 @@ fn default_worker_name() -> String {
 }
 
 async fn serve(config: &Config, workers: bool) -> anyhow::Result<ExitCode> {
-    if !workers {
-        bail!(
-            "`serve --no-workers` needs the HTTP API, which is not part of this release; run `rekindle serve` or `rekindle worker`"
-        );
+    let store = runtime::open_store(config).await?;
+    let app = runtime::build_app(config, store)?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutdown requested");
+        let _ = stop.send(true);
+    });
+
+    let mut api_stopped = stopped.clone();
+    let api = {
+        let (config, app) = (config.clone(), app.clone());
+        tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = api_stopped.wait_for(|stop| *stop).await;
+            };
+            server::serve_api(&config, app, shutdown).await
+        })
+    };
+    if workers {
+        run_worker_tasks(config, app, default_worker_name(), true, stopped).await?;
     }
-    run_workers(config, default_worker_name(), true).await
+    api.await.context("the HTTP server task panicked")?
 }
 
 async fn run_worker(config: &Config, name: String) -> anyhow::Result<ExitCode> {
@@ -71,7 +88,17 @@ async fn run_workers(config: &Config, name: String, scheduler: bool) -> anyhow::
         tracing::info!("shutdown requested");
         let _ = stop.send(true);
     });
+    run_worker_tasks(config, app, name, scheduler, stopped).await
+}
 
+/// Runs the worker loops, and the scheduler when asked, until `stopped` turns true.
+async fn run_worker_tasks(
+    config: &Config,
+    app: rekindle_services::App,
+    name: String,
+    scheduler: bool,
+    stopped: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<ExitCode> {
     let mut tasks = tokio::task::JoinSet::new();
     if scheduler {
         let interval = Duration::from_secs(config.worker.scheduler_interval_seconds);

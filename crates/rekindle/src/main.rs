@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod demo;
 mod runtime;
+mod server;
 
 use clap::Parser;
 

@@ -1,4 +1,12 @@
 //! Handlers, one file per resource.
 
 pub mod account;
+pub mod analytics;
+pub mod audit;
+pub mod campaigns;
 pub mod health;
+pub mod imports;
+pub mod leads;
+pub mod messages;
+pub mod replies;
+pub mod suppressions;

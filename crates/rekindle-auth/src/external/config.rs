@@ -77,7 +77,7 @@ impl Default for JwksSettings {
     }
 }
 
-/// Where the provider's verification keys come from.
+/// Source of the provider's verification keys.
 #[derive(Clone)]
 pub enum ExternalKeys {
     /// One HS256 secret shared with the provider, as Supabase's legacy JWT
@@ -109,8 +109,8 @@ impl fmt::Debug for ExternalKeys {
     }
 }
 
-/// How tokens from the external identity provider are verified. The accepted
-/// algorithms come from here, never from the token header alone.
+/// Settings for verifying tokens from the external identity provider. The
+/// accepted algorithms come from here, never from the token header alone.
 #[derive(Debug, Clone)]
 pub struct ExternalConfig {
     pub keys: ExternalKeys,
@@ -176,11 +176,13 @@ impl ExternalConfig {
     /// Checks the configuration before any token is verified with it.
     pub(crate) fn validate(&self) -> Result<(), AuthError> {
         if self.audience.trim().is_empty() {
-            return Err(AuthError::configuration(
-                "external token audience is empty",
-            ));
+            return Err(AuthError::configuration("external token audience is empty"));
         }
-        if self.issuer.as_deref().is_some_and(|issuer| issuer.trim().is_empty()) {
+        if self
+            .issuer
+            .as_deref()
+            .is_some_and(|issuer| issuer.trim().is_empty())
+        {
             return Err(AuthError::configuration(
                 "external token issuer is empty: leave it unset to accept any issuer",
             ));
@@ -280,13 +282,19 @@ mod tests {
 
     #[test]
     fn jwks_url_must_be_https_or_loopback() {
-        assert!(jwks_config("https://example.supabase.co/auth/v1/.well-known/jwks.json")
-            .validate()
-            .is_ok());
+        assert!(
+            jwks_config("https://example.supabase.co/auth/v1/.well-known/jwks.json")
+                .validate()
+                .is_ok()
+        );
         assert!(jwks_config("http://127.0.0.1:9999/jwks").validate().is_ok());
         assert!(jwks_config("http://[::1]:9999/jwks").validate().is_ok());
         assert!(jwks_config("http://localhost:9999/jwks").validate().is_ok());
-        assert!(jwks_config("http://idp.example.com/jwks").validate().is_err());
+        assert!(
+            jwks_config("http://idp.example.com/jwks")
+                .validate()
+                .is_err()
+        );
         assert!(jwks_config("ftp://127.0.0.1/jwks").validate().is_err());
     }
 
@@ -294,19 +302,26 @@ mod tests {
     fn jwks_needs_an_algorithm() {
         let config = ExternalConfig::jwks("https://idp.example.com/jwks".parse().unwrap(), &[]);
 
-        assert_eq!(config.validate().unwrap_err().code(), "invalid_configuration");
+        assert_eq!(
+            config.validate().unwrap_err().code(),
+            "invalid_configuration"
+        );
     }
 
     #[test]
     fn empty_audience_or_issuer_rejected() {
-        assert!(ExternalConfig::shared_secret(SECRET)
-            .with_audience(" ")
-            .validate()
-            .is_err());
-        assert!(ExternalConfig::shared_secret(SECRET)
-            .with_issuer("")
-            .validate()
-            .is_err());
+        assert!(
+            ExternalConfig::shared_secret(SECRET)
+                .with_audience(" ")
+                .validate()
+                .is_err()
+        );
+        assert!(
+            ExternalConfig::shared_secret(SECRET)
+                .with_issuer("")
+                .validate()
+                .is_err()
+        );
     }
 
     #[test]

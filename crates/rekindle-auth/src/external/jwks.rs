@@ -48,7 +48,7 @@ struct CachedKey {
     key: DecodingKey,
 }
 
-/// Why a refresh produced no new key set.
+/// Reason that a refresh produced no new key set.
 enum RefreshError {
     /// The previous attempt was less than `min_refetch_interval` ago.
     Throttled,
@@ -91,10 +91,8 @@ impl JwksCache {
     ) -> Result<DecodingKey, AuthError> {
         let seen = self.current();
         let fresh = seen.is_younger_than(self.settings.cache_ttl);
-        if fresh {
-            if let Some(key) = seen.find(key_id, algorithm) {
-                return Ok(key);
-            }
+        if fresh && let Some(key) = seen.find(key_id, algorithm) {
+            return Ok(key);
         }
 
         let error = match self.refresh(&seen).await {
@@ -116,11 +114,11 @@ impl JwksCache {
         }
 
         let stale_limit = self.settings.cache_ttl + self.settings.stale_if_error;
-        if seen.is_younger_than(stale_limit) {
-            if let Some(key) = seen.find(key_id, algorithm) {
-                tracing::debug!(url = %self.url, "using an expired JWKS while fetching fails");
-                return Ok(key);
-            }
+        if seen.is_younger_than(stale_limit)
+            && let Some(key) = seen.find(key_id, algorithm)
+        {
+            tracing::debug!(url = %self.url, "using an expired JWKS while fetching fails");
+            return Ok(key);
         }
 
         Err(match error {
@@ -319,10 +317,10 @@ fn usable_key(jwk: &Jwk, algorithms: &[JwksAlgorithm]) -> Option<CachedKey> {
 
     // A key that declares its algorithm is used for that algorithm only
     // (RFC 7517 section 4.4).
-    if let Some(declared) = &jwk.common.key_algorithm {
-        if declared.to_string() != algorithm.as_str() {
-            return None;
-        }
+    if let Some(declared) = &jwk.common.key_algorithm
+        && declared.to_string() != algorithm.as_str()
+    {
+        return None;
     }
 
     let key = DecodingKey::from_jwk(jwk).ok()?;

@@ -60,10 +60,8 @@ pub fn check_password_policy(password: &str, email: Option<&str>) -> Result<(), 
         return Err(PolicyError::SingleCharacter);
     }
 
-    if let Some(email) = email {
-        if matches_email(password, email) {
-            return Err(PolicyError::MatchesEmail);
-        }
+    if email.is_some_and(|email| matches_email(password, email)) {
+        return Err(PolicyError::MatchesEmail);
     }
 
     Ok(())
@@ -72,7 +70,9 @@ pub fn check_password_policy(password: &str, email: Option<&str>) -> Result<(), 
 fn matches_email(password: &str, email: &str) -> bool {
     let password = password.to_lowercase();
     let email = email.trim().to_lowercase();
-    let local_part = email.rsplit_once('@').map_or(email.as_str(), |(local, _)| local);
+    let local_part = email
+        .rsplit_once('@')
+        .map_or(email.as_str(), |(local, _)| local);
 
     password == email || (!local_part.is_empty() && password == local_part)
 }
@@ -138,10 +138,7 @@ mod tests {
             Err(PolicyError::MatchesEmail)
         );
         assert_eq!(check_password_policy("margaret.hamilton", None), Ok(()));
-        assert_eq!(
-            check_password_policy("margaret.hamilton1", email),
-            Ok(())
-        );
+        assert_eq!(check_password_policy("margaret.hamilton1", email), Ok(()));
     }
 
     #[test]

@@ -27,7 +27,10 @@ async fn user_token_accepted() {
 
 #[tokio::test]
 async fn other_secret_is_invalid_signature() {
-    let token = sign_with_secret(b"another-secret-that-is-also-32-bytes-or-more", &user_claims());
+    let token = sign_with_secret(
+        b"another-secret-that-is-also-32-bytes-or-more",
+        &user_claims(),
+    );
 
     let error = verifier().verify(&token).await.unwrap_err();
 
@@ -35,22 +38,26 @@ async fn other_secret_is_invalid_signature() {
 }
 
 #[tokio::test]
-async fn anon_key_has_no_audience() {
-    // Supabase's anon key is an HS256 JWT signed with the same secret, with
-    // role `anon` and no `aud`. It must not pass for a signed-in user.
+async fn anon_key_rejected() {
+    // Supabase's legacy anon key is an HS256 JWT signed with the same secret,
+    // with role `anon`. It must not pass for a signed-in user, whether it
+    // carries no `aud` or the audience `anon`.
     let now = Utc::now().timestamp();
-    let anon = json!({
+    let without_audience = json!({
         "iss": "supabase",
         "ref": "project-ref",
         "role": "anon",
         "iat": now,
         "exp": now + 3600,
     });
-    let token = sign_with_secret(SECRET, &anon);
+    let mut anon_audience = without_audience.clone();
+    anon_audience["aud"] = json!("anon");
 
-    let error = verifier().verify(&token).await.unwrap_err();
-
-    assert_eq!(error, AuthError::WrongAudience);
+    for claims in [without_audience, anon_audience] {
+        let token = sign_with_secret(SECRET, &claims);
+        let error = verifier().verify(&token).await.unwrap_err();
+        assert_eq!(error, AuthError::WrongAudience, "{claims}");
+    }
 }
 
 #[tokio::test]
@@ -80,8 +87,8 @@ async fn configured_issuer_enforced() {
         ExternalConfig::shared_secret(SECRET).with_issuer("https://other.supabase.co/auth/v1"),
     )
     .unwrap();
-    let matching = ExternalVerifier::new(ExternalConfig::shared_secret(SECRET).with_issuer(ISSUER))
-        .unwrap();
+    let matching =
+        ExternalVerifier::new(ExternalConfig::shared_secret(SECRET).with_issuer(ISSUER)).unwrap();
     let token = sign_with_secret(SECRET, &user_claims());
 
     assert_eq!(

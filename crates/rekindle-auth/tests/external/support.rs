@@ -23,7 +23,8 @@ pub fn fixture(name: &str) -> String {
 /// The public JWK of fixture key `name` (`rsa-1`, `rsa-2`, `ec-1`) with `kid`,
 /// `alg` and `use` added.
 pub fn public_jwk(name: &str, kid: &str, alg: &str) -> Value {
-    let mut jwk: Value = serde_json::from_str(&fixture(&format!("{name}.public.jwk.json"))).unwrap();
+    let mut jwk: Value =
+        serde_json::from_str(&fixture(&format!("{name}.public.jwk.json"))).unwrap();
     jwk["kid"] = json!(kid);
     jwk["alg"] = json!(alg);
     jwk["use"] = json!("sig");
@@ -119,5 +120,8 @@ pub async fn mount_key_set(server: &MockServer, body: Value, times: Option<u64>)
 }
 
 pub async fn request_count(server: &MockServer) -> usize {
-    server.received_requests().await.map_or(0, |requests| requests.len())
+    server
+        .received_requests()
+        .await
+        .map_or(0, |requests| requests.len())
 }

@@ -132,7 +132,8 @@ mod tests {
 
     #[test]
     fn address_lines_are_joined() {
-        let footer = EmailFooter::new("  Fernweh Reisen GmbH\r\n\nHohe Straße 1 \n50667 Köln\n").unwrap();
+        let footer =
+            EmailFooter::new("  Fernweh Reisen GmbH\r\n\nHohe Straße 1 \n50667 Köln\n").unwrap();
         assert_eq!(
             footer.postal_address(),
             "Fernweh Reisen GmbH, Hohe Straße 1, 50667 Köln"
@@ -157,7 +158,12 @@ mod tests {
     fn bad_senders_are_rejected() {
         let footer = EmailFooter::new("1 Example Street, London").unwrap();
         assert!(footer.clone().with_sender(" ").is_err());
-        assert!(footer.clone().with_sender("Sam\nBcc: x@example.com").is_err());
+        assert!(
+            footer
+                .clone()
+                .with_sender("Sam\nBcc: x@example.com")
+                .is_err()
+        );
         assert!(
             footer
                 .with_sender(&"x".repeat(MAX_DISPLAY_NAME_CHARS + 1))

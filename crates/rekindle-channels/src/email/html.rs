@@ -155,7 +155,10 @@ mod tests {
     #[test]
     fn non_web_urls_stay_text() {
         let html = text_to_paragraphs("javascript:alert(1) https:// ftp://x.example");
-        assert_eq!(html, "<p>javascript:alert(1) https:// ftp://x.example</p>\n");
+        assert_eq!(
+            html,
+            "<p>javascript:alert(1) https:// ftp://x.example</p>\n"
+        );
     }
 
     #[test]

@@ -14,10 +14,10 @@ use url::Url;
 use crate::ChannelError;
 
 pub use footer::{EmailFooter, MAX_POSTAL_ADDRESS_CHARS};
+pub(crate) use html::provider_html;
 pub use message_id::{InternetMessageId, MAX_MESSAGE_ID_LEN};
 pub use options::EmailOptions;
 pub use render::render_email;
-pub(crate) use html::provider_html;
 pub(crate) use render::{LIST_UNSUBSCRIBE_ONE_CLICK, build_message, list_unsubscribe_value};
 
 /// Maximum subject length in characters. The writer aims for 40 to 60; this

@@ -57,8 +57,9 @@ impl EmailOptions {
     }
 }
 
-/// A `mailto:` URL with an address (RFC 6068). `Url` percent-encodes spaces,
-/// angle brackets and non-ASCII text, so the value fits in `<...>`.
+/// Checks that `url` is a `mailto:` URL with an address (RFC 6068). `Url`
+/// percent-encodes spaces, angle brackets and non-ASCII text, so the value
+/// fits in `<...>`.
 fn validate_mailto(url: &Url) -> Result<(), ChannelError> {
     if url.scheme() != "mailto" {
         return Err(ChannelError::invalid_input(format!(

@@ -18,9 +18,9 @@ pub(crate) struct ErrorResponse {
     pub detail: String,
 }
 
-/// Classifies an error status: 429 is rate limited; 408 and 5xx are
-/// transient; 400, 413 and 422 mean the request itself is invalid; 401, 403
-/// and every other status are permanent, because a retry sends the same
+/// Classifies an error status. 429 is rate limited, 408 and 5xx are
+/// transient, and 400, 413 and 422 mean the request itself is invalid. 401,
+/// 403 and every other status are permanent, because a retry sends the same
 /// request with the same credentials.
 pub(crate) fn classify_status(provider: &str, response: &ErrorResponse) -> ChannelError {
     let status = response.status;
@@ -56,12 +56,12 @@ pub(crate) fn classify_request_error(
         ));
     }
 
-    let what = if error.is_connect() {
+    let failure = if error.is_connect() {
         "connection failed"
     } else {
         "request failed"
     };
-    ChannelError::transient(format!("{provider} {what}: {}", cause_chain(error)))
+    ChannelError::transient(format!("{provider} {failure}: {}", cause_chain(error)))
 }
 
 /// Joins the messages of `error` and its sources, without the URL that

@@ -9,8 +9,8 @@ use crate::TransportConfigError;
 use crate::provider_text::is_loopback_host;
 
 /// Default deadline for one provider API request, response body included.
-/// It bounds how long a stuck provider holds a sending job; the retry policy
-/// then decides when to try again.
+/// It bounds how long a stuck provider blocks a sending job, and the retry
+/// policy then decides when to try again.
 pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(15);
 /// Default deadline for the TCP and TLS handshake with a provider API.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -59,11 +59,17 @@ pub(crate) fn api_endpoint(
         reason: reason.to_owned(),
     };
 
-    let host = base_url.host_str().ok_or_else(|| invalid("it has no host"))?;
+    let host = base_url
+        .host_str()
+        .ok_or_else(|| invalid("it has no host"))?;
     match base_url.scheme() {
         "https" => {}
         "http" if is_loopback_host(host) => {}
-        "http" => return Err(invalid("http is allowed only for a loopback host; use https")),
+        "http" => {
+            return Err(invalid(
+                "http is allowed only for a loopback host; use https",
+            ));
+        }
         _ => return Err(invalid("the scheme must be https")),
     }
     if !base_url.username().is_empty() || base_url.password().is_some() {

@@ -1,6 +1,6 @@
-//! What the HTTP provider transports (SendGrid, Twilio) share: the client
-//! with its timeouts, the endpoint URL, and the classification of responses
-//! and request errors.
+//! Shared parts of the HTTP provider transports (SendGrid, Twilio): the
+//! client with its timeouts, the endpoint URL, and the classification of
+//! responses and request errors.
 
 mod classify;
 mod client;

@@ -5,9 +5,9 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
-/// Returns the wait that `Retry-After` in `headers` asks for, measured from
-/// `now`. A date in the past is a wait of zero; a missing or malformed value
-/// is `None`.
+/// Returns the wait that `Retry-After` in `headers` requests, measured from
+/// `now`. A date in the past is a wait of zero, and a missing or malformed
+/// value is `None`.
 pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
     parse_retry_after(value, now)
@@ -31,7 +31,10 @@ mod tests {
     fn seconds() {
         let now = SystemTime::now();
         assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
-        assert_eq!(parse_retry_after(" 120 ", now), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after(" 120 ", now),
+            Some(Duration::from_secs(120))
+        );
         assert_eq!(parse_retry_after("0", now), Some(Duration::ZERO));
     }
 

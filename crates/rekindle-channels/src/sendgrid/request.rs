@@ -113,8 +113,8 @@ pub(super) fn mail_send_body(
     })
 }
 
-/// The headers SendGrid adds as given. Our `Message-ID` replaces SendGrid's
-/// own, so that replies quote an id we stored.
+/// Builds the headers that SendGrid adds as given. Our `Message-ID` replaces
+/// SendGrid's own, so that replies quote an id we stored.
 fn headers(email: &OutboundEmail, options: &EmailOptions) -> BTreeMap<&'static str, String> {
     let mut headers = BTreeMap::from([
         ("Message-ID", email.internet_message_id.to_string()),

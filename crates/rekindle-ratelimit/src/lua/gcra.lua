@@ -24,6 +24,6 @@ if allow_at > now then
   return {0, allow_at - now}
 end
 
--- '%.0f' keeps every digit; tostring would switch to exponent notation.
+-- '%.0f' writes the whole number of microseconds as plain digits.
 redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', expiry_ms)
 return {1, math.floor((period - (new_tat - now)) / interval)}

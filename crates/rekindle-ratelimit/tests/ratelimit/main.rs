@@ -1,5 +1,6 @@
 //! Integration tests, in one binary so they link once.
 
+mod limiters;
 mod memory;
 mod memory_concurrency;
 mod redis_concurrency;

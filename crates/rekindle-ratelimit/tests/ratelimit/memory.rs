@@ -19,13 +19,27 @@ async fn limit_then_limited() {
     let limiter = MemoryLimiter::default();
     let quota = Quota::per_minute(3).unwrap();
 
-    assert_eq!(limiter.check(KEY, quota).await, Decision::Allowed { remaining: 2 });
-    assert_eq!(limiter.check(KEY, quota).await, Decision::Allowed { remaining: 1 });
-    assert_eq!(limiter.check(KEY, quota).await, Decision::Allowed { remaining: 0 });
+    assert_eq!(
+        limiter.check(KEY, quota).await,
+        Decision::Allowed { remaining: 2 }
+    );
+    assert_eq!(
+        limiter.check(KEY, quota).await,
+        Decision::Allowed { remaining: 1 }
+    );
+    assert_eq!(
+        limiter.check(KEY, quota).await,
+        Decision::Allowed { remaining: 0 }
+    );
 
     // One event refills every 60 s / 3 = 20 s.
     let limited = limiter.check(KEY, quota).await;
-    assert_eq!(limited, Decision::Limited { retry_after: secs(20) });
+    assert_eq!(
+        limited,
+        Decision::Limited {
+            retry_after: secs(20)
+        }
+    );
     assert_eq!(limited.retry_after_secs(), Some(20));
 }
 
@@ -40,7 +54,10 @@ async fn limited_checks_not_counted() {
     }
 
     advance(secs(60)).await;
-    assert_eq!(limiter.check(KEY, quota).await, Decision::Allowed { remaining: 0 });
+    assert_eq!(
+        limiter.check(KEY, quota).await,
+        Decision::Allowed { remaining: 0 }
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -52,14 +69,25 @@ async fn budget_refills_over_time() {
     }
 
     advance(secs(19)).await;
-    assert_eq!(limiter.check(KEY, quota).await, Decision::Limited { retry_after: secs(1) });
+    assert_eq!(
+        limiter.check(KEY, quota).await,
+        Decision::Limited {
+            retry_after: secs(1)
+        }
+    );
 
     advance(secs(1)).await;
-    assert_eq!(limiter.check(KEY, quota).await, Decision::Allowed { remaining: 0 });
+    assert_eq!(
+        limiter.check(KEY, quota).await,
+        Decision::Allowed { remaining: 0 }
+    );
 
     // A whole idle period refills the whole budget.
     advance(secs(60)).await;
-    assert_eq!(limiter.check(KEY, quota).await, Decision::Allowed { remaining: 2 });
+    assert_eq!(
+        limiter.check(KEY, quota).await,
+        Decision::Allowed { remaining: 2 }
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -72,7 +100,10 @@ async fn keys_are_independent() {
     assert!(limiter.check(KEY, quota).await.is_allowed());
     assert!(!limiter.check(KEY, quota).await.is_allowed());
 
-    assert_eq!(limiter.check(account, quota).await, Decision::Allowed { remaining: 1 });
+    assert_eq!(
+        limiter.check(account, quota).await,
+        Decision::Allowed { remaining: 1 }
+    );
     assert_eq!(limiter.key_count(), 2);
 }
 
@@ -138,11 +169,19 @@ async fn full_limiter_limits_new_keys() {
     assert!(limiter.check("a", quota).await.is_allowed());
     assert!(limiter.check("b", quota).await.is_allowed());
 
-    assert_eq!(limiter.check("c", quota).await, Decision::Limited { retry_after: secs(20) });
+    assert_eq!(
+        limiter.check("c", quota).await,
+        Decision::Limited {
+            retry_after: secs(20)
+        }
+    );
     assert_eq!(limiter.key_count(), 2);
 
     // Tracked keys keep their budgets while the limiter is full.
-    assert_eq!(limiter.check("a", quota).await, Decision::Allowed { remaining: 1 });
+    assert_eq!(
+        limiter.check("a", quota).await,
+        Decision::Allowed { remaining: 1 }
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -153,7 +192,10 @@ async fn full_limiter_admits_after_expiry() {
     limiter.check("b", quota).await;
 
     advance(secs(20).max(FULL_PRUNE_INTERVAL)).await;
-    assert_eq!(limiter.check("c", quota).await, Decision::Allowed { remaining: 2 });
+    assert_eq!(
+        limiter.check("c", quota).await,
+        Decision::Allowed { remaining: 2 }
+    );
     assert_eq!(limiter.key_count(), 1);
 }
 

@@ -79,7 +79,9 @@ async fn concurrent_acquires_respect_cap() {
     let mut tasks = Vec::new();
     for _ in 0..100 {
         let limiter = limiter.clone();
-        tasks.push(tokio::spawn(async move { limiter.try_acquire(KEY, 5).await }));
+        tasks.push(tokio::spawn(
+            async move { limiter.try_acquire(KEY, 5).await },
+        ));
     }
 
     let mut held = Vec::new();

@@ -62,7 +62,10 @@ async fn redis_drop_releases_slot() {
 
     drop(held);
 
-    assert!(acquire_eventually(&second, 1).await, "slot not freed after drop");
+    assert!(
+        acquire_eventually(&second, 1).await,
+        "slot not freed after drop"
+    );
     redis.cleanup().await;
 }
 
@@ -71,23 +74,30 @@ async fn redis_expired_lease_frees_slot() {
     let Some(redis) = TestRedis::from_env("redis_expired_lease_frees_slot") else {
         return;
     };
-    let config = RedisConfig {
+    let short_lease = RedisConfig {
         lease: Duration::from_secs(1),
         ..redis.config()
     };
-    let crashed = RedisConcurrencyLimiter::open(&redis.url, config.clone()).unwrap();
-    let survivor = RedisConcurrencyLimiter::open(&redis.url, config).unwrap();
+    let crashed = RedisConcurrencyLimiter::open(&redis.url, short_lease).unwrap();
+    let survivor = RedisConcurrencyLimiter::open(&redis.url, redis.config()).unwrap();
 
     // A holder that never releases, as when its process crashes.
-    let held = crashed.try_acquire(KEY, 1).await.expect("free slot");
-    std::mem::forget(held);
-    assert!(survivor.try_acquire(KEY, 1).await.is_none());
+    let lost = crashed.try_acquire(KEY, 2).await.expect("free slot");
+    std::mem::forget(lost);
+
+    // A live holder with the default 10-minute lease keeps the set itself
+    // alive, so only the expired lease's removal can free the slot below.
+    let live = survivor.try_acquire(KEY, 2).await;
+    assert!(live.is_some());
+    assert!(survivor.try_acquire(KEY, 2).await.is_none());
 
     // Real time, because the Redis server's clock decides. Sleeping past the
     // lease can only help, so a slow machine cannot fail this.
     tokio::time::sleep(Duration::from_millis(1_200)).await;
-    assert!(survivor.try_acquire(KEY, 1).await.is_some());
+    let freed = survivor.try_acquire(KEY, 2).await;
+    assert!(freed.is_some());
 
+    drop((live, freed));
     redis.cleanup().await;
 }
 
@@ -106,7 +116,10 @@ async fn redis_permit_set_expires() {
     let ttl_ms = redis.pttl(&keys[0]).await;
     let lease_ms = i64::try_from(RedisConfig::default().lease.as_millis()).unwrap();
     assert!(ttl_ms > 0, "permit set has no expiry: PTTL {ttl_ms}");
-    assert!(ttl_ms <= lease_ms, "expiry longer than the lease: PTTL {ttl_ms}");
+    assert!(
+        ttl_ms <= lease_ms,
+        "expiry longer than the lease: PTTL {ttl_ms}"
+    );
 
     held.release().await;
     redis.cleanup().await;
@@ -130,7 +143,10 @@ async fn refused_connection_falls_back() {
     let limiter = RedisConcurrencyLimiter::open(&closed_port_url(), unreachable_config()).unwrap();
 
     let (first, second) = tokio::time::timeout(HANG_BOUND, async {
-        (limiter.try_acquire(KEY, 1).await, limiter.try_acquire(KEY, 1).await)
+        (
+            limiter.try_acquire(KEY, 1).await,
+            limiter.try_acquire(KEY, 1).await,
+        )
     })
     .await
     .expect("acquires against a closed port hung");

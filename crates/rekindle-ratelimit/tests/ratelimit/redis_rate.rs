@@ -16,9 +16,18 @@ async fn redis_limit_enforced() {
     let limiter = RedisLimiter::open(&redis.url, redis.config()).unwrap();
     let quota = Quota::per_hour(3).unwrap();
 
-    assert_eq!(limiter.check(KEY, quota).await, Decision::Allowed { remaining: 2 });
-    assert_eq!(limiter.check(KEY, quota).await, Decision::Allowed { remaining: 1 });
-    assert_eq!(limiter.check(KEY, quota).await, Decision::Allowed { remaining: 0 });
+    assert_eq!(
+        limiter.check(KEY, quota).await,
+        Decision::Allowed { remaining: 2 }
+    );
+    assert_eq!(
+        limiter.check(KEY, quota).await,
+        Decision::Allowed { remaining: 1 }
+    );
+    assert_eq!(
+        limiter.check(KEY, quota).await,
+        Decision::Allowed { remaining: 0 }
+    );
     assert!(!limiter.check(KEY, quota).await.is_allowed());
 
     // Redis decided, not the fallback.
@@ -44,7 +53,10 @@ async fn redis_key_prefixed_and_expiring() {
 
     let ttl_ms = redis.pttl(&keys[0]).await;
     assert!(ttl_ms > 0, "key has no expiry: PTTL {ttl_ms}");
-    assert!(ttl_ms <= 60_000, "expiry longer than the period: PTTL {ttl_ms}");
+    assert!(
+        ttl_ms <= 60_000,
+        "expiry longer than the period: PTTL {ttl_ms}"
+    );
 
     redis.cleanup().await;
 }
@@ -59,10 +71,22 @@ async fn redis_instances_share_budget() {
     let second = RedisLimiter::open(&redis.url, redis.config()).unwrap();
     let quota = Quota::per_hour(4).unwrap();
 
-    assert_eq!(first.check(KEY, quota).await, Decision::Allowed { remaining: 3 });
-    assert_eq!(second.check(KEY, quota).await, Decision::Allowed { remaining: 2 });
-    assert_eq!(first.check(KEY, quota).await, Decision::Allowed { remaining: 1 });
-    assert_eq!(second.check(KEY, quota).await, Decision::Allowed { remaining: 0 });
+    assert_eq!(
+        first.check(KEY, quota).await,
+        Decision::Allowed { remaining: 3 }
+    );
+    assert_eq!(
+        second.check(KEY, quota).await,
+        Decision::Allowed { remaining: 2 }
+    );
+    assert_eq!(
+        first.check(KEY, quota).await,
+        Decision::Allowed { remaining: 1 }
+    );
+    assert_eq!(
+        second.check(KEY, quota).await,
+        Decision::Allowed { remaining: 0 }
+    );
 
     assert!(!first.check(KEY, quota).await.is_allowed());
     assert!(!second.check(KEY, quota).await.is_allowed());
@@ -102,8 +126,14 @@ async fn redis_retry_after_sensible() {
 
     // The next event fits one hour after the first; this test spends far less
     // than 100 s between the two checks.
-    assert!(retry_after <= Duration::from_secs(3_600), "retry_after {retry_after:?}");
-    assert!(retry_after > Duration::from_secs(3_500), "retry_after {retry_after:?}");
+    assert!(
+        retry_after <= Duration::from_secs(3_600),
+        "retry_after {retry_after:?}"
+    );
+    assert!(
+        retry_after > Duration::from_secs(3_500),
+        "retry_after {retry_after:?}"
+    );
 
     redis.cleanup().await;
 }
@@ -121,7 +151,10 @@ async fn redis_waiting_retry_after_allows() {
     let Decision::Limited { retry_after } = limiter.check(KEY, quota).await else {
         panic!("third event in a second allowed with a limit of 2");
     };
-    assert!(retry_after <= Duration::from_millis(500), "retry_after {retry_after:?}");
+    assert!(
+        retry_after <= Duration::from_millis(500),
+        "retry_after {retry_after:?}"
+    );
 
     // Real time, because the Redis server's clock decides. Waiting longer than
     // retry_after can only help, so a slow machine cannot fail this.
@@ -172,7 +205,9 @@ async fn silent_server_skipped_during_cooldown() {
     let (_listener, url) = silent_server();
     let limiter = RedisLimiter::open(&url, unreachable_config()).unwrap();
     let quota = Quota::per_hour(5).unwrap();
-    limiter.check(KEY, quota).await;
+    tokio::time::timeout(HANG_BOUND, limiter.check(KEY, quota))
+        .await
+        .expect("check against a server that never replies hung past its timeout");
 
     // Within the 1 s cooldown the check goes straight to the fallback. On the
     // paused clock, waiting for Redis would move time by the 100 ms timeout

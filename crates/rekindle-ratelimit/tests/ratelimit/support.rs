@@ -8,7 +8,7 @@ use rekindle_ratelimit::RedisConfig;
 /// Environment variable naming the Redis server for tests, such as `redis://127.0.0.1:6379`.
 pub const TEST_REDIS_ENV: &str = "REKINDLE_TEST_REDIS_URL";
 
-/// Timeout for tests that expect Redis to answer. It is far above a loopback
+/// Timeout for tests that expect Redis to reply. It is far above a loopback
 /// round trip so that a busy machine does not push a check into the fallback.
 pub const GENEROUS_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -26,7 +26,9 @@ impl TestRedis {
     /// Returns `None`, after printing why, when `REKINDLE_TEST_REDIS_URL` is unset.
     pub fn from_env(test: &str) -> Option<Self> {
         let Ok(url) = std::env::var(TEST_REDIS_ENV) else {
-            eprintln!("skipped {test}: {TEST_REDIS_ENV} is not set, so no Redis server is available");
+            eprintln!(
+                "skipped {test}: {TEST_REDIS_ENV} is not set, so no Redis server is available"
+            );
             return None;
         };
 

@@ -3,7 +3,10 @@
 //! transaction. Its results are then stored in one transaction, together with
 //! the crew run, the stage runs, the messages, the send jobs and the audit entry.
 
+mod preview;
 mod results;
+
+pub use preview::{PREVIEW_MAX_LEADS, preview_step};
 
 use chrono::{DateTime, Utc};
 use rekindle_channels::LinkTarget;
@@ -82,22 +85,14 @@ pub async fn prepare_step(
     let Some(context) = load_step_context(app, account_id, &payload, now).await? else {
         return Ok(());
     };
-    let crew_step = CampaignStep {
+    let crew_step = campaign_step(
+        app,
+        &context.account,
+        &context.campaign,
+        &context.step,
+        payload.first_send_index,
         now,
-        channel: context.step.spec.channel,
-        tone: context.campaign.tone,
-        step_index: (context.step.position - 1) as u32,
-        delay_days: context.step.spec.delay_days,
-        window: context.campaign.window.clone(),
-        account_zone: parse_time_zone(&context.account.time_zone).unwrap_or(chrono_tz::UTC),
-        sender: SenderIdentity {
-            name: context.account.sender_name.clone(),
-            company: context.account.name.clone(),
-            postal_address: context.account.postal_address.clone(),
-        },
-        send_spacing: app.settings.send_spacing,
-        first_send_index: payload.first_send_index,
-    };
+    );
 
     let report = app.crew.run(&crew_step, context.tasks).await;
     let batch = results::StepBatch {
@@ -109,6 +104,33 @@ pub async fn prepare_step(
         skipped: &context.skipped,
     };
     results::store_step_results(app, account_id, batch, now).await
+}
+
+/// The crew's view of one campaign step.
+pub(crate) fn campaign_step(
+    app: &App,
+    account: &Account,
+    campaign: &Campaign,
+    step: &Step,
+    first_send_index: u32,
+    now: DateTime<Utc>,
+) -> CampaignStep {
+    CampaignStep {
+        now,
+        channel: step.spec.channel,
+        tone: campaign.tone,
+        step_index: (step.position - 1) as u32,
+        delay_days: step.spec.delay_days,
+        window: campaign.window.clone(),
+        account_zone: parse_time_zone(&account.time_zone).unwrap_or(chrono_tz::UTC),
+        sender: SenderIdentity {
+            name: account.sender_name.clone(),
+            company: account.name.clone(),
+            postal_address: account.postal_address.clone(),
+        },
+        send_spacing: app.settings.send_spacing,
+        first_send_index,
+    }
 }
 
 async fn load_step_context(
