@@ -74,7 +74,7 @@ pub struct LeadFilter {
     pub tier: Option<Tier>,
     pub status: Option<LeadStatus>,
     pub import_id: Option<ImportId>,
-    /// Case-insensitive text found in the email, name or company.
+    /// Case-insensitive text found in the email, name, company or CRM id.
     pub search: Option<String>,
 }
 

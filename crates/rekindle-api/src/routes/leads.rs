@@ -142,7 +142,7 @@ pub struct LeadQuery {
     /// `dormant`, `active`, `replied`, `meeting`, `won`, `lost` or `suppressed`.
     pub status: Option<String>,
     pub import_id: Option<Uuid>,
-    /// Text found in the email, name or company, case-insensitive; up to 100 characters.
+    /// Text found in the email, name, company or CRM id, case-insensitive; up to 100 characters.
     pub q: Option<String>,
 }
 

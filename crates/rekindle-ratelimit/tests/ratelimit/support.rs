@@ -36,7 +36,7 @@ impl TestRedis {
         Some(Self { url, prefix })
     }
 
-    /// A configuration with this test's prefix and a timeout Redis always meets.
+    /// Returns a configuration with this test's prefix and a timeout Redis always meets.
     pub fn config(&self) -> RedisConfig {
         RedisConfig {
             key_prefix: self.prefix.clone(),
@@ -45,7 +45,7 @@ impl TestRedis {
         }
     }
 
-    /// A plain connection for inspecting keys.
+    /// Opens a plain connection for inspecting keys.
     pub async fn connection(&self) -> redis::aio::MultiplexedConnection {
         let client = redis::Client::open(self.url.as_str()).expect("valid test Redis URL");
         client
@@ -54,7 +54,7 @@ impl TestRedis {
             .expect("test Redis reachable")
     }
 
-    /// Every key under this test's prefix.
+    /// Lists every key under this test's prefix.
     pub async fn keys(&self) -> Vec<String> {
         let mut connection = self.connection().await;
         let mut keys = Vec::new();
@@ -79,7 +79,7 @@ impl TestRedis {
         }
     }
 
-    /// The remaining time to live of `key` in milliseconds (-2: no key, -1: no expiry).
+    /// Returns the remaining time to live of `key` in milliseconds (-2: no key, -1: no expiry).
     pub async fn pttl(&self, key: &str) -> i64 {
         let mut connection = self.connection().await;
         redis::cmd("PTTL")
@@ -105,7 +105,7 @@ impl TestRedis {
     }
 }
 
-/// A loopback address with nothing listening: connecting is refused.
+/// Returns a loopback URL with nothing listening, so connecting is refused.
 pub fn closed_port_url() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     let address = listener.local_addr().expect("bound address");
@@ -113,15 +113,16 @@ pub fn closed_port_url() -> String {
     format!("redis://{address}")
 }
 
-/// A loopback listener that never accepts or replies: connecting succeeds in
-/// the kernel, but no Redis reply ever arrives. Keep it alive for the test.
+/// Binds a loopback listener that never accepts or replies: connecting
+/// succeeds in the kernel, but no Redis reply ever arrives. Keep it alive
+/// for the test.
 pub fn silent_server() -> (TcpListener, String) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     let address: SocketAddr = listener.local_addr().expect("bound address");
     (listener, format!("redis://{address}"))
 }
 
-/// A configuration for unreachable servers: the default 100 ms timeout.
+/// Returns a configuration for unreachable servers, with the default 100 ms timeout.
 pub fn unreachable_config() -> RedisConfig {
     RedisConfig {
         key_prefix: format!("rekindle-test:{}:", uuid::Uuid::new_v4().simple()),

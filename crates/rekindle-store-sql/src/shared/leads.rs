@@ -210,7 +210,8 @@ async fn list_leads(
          AND ($3 IS NULL OR tier = $3) AND ($4 IS NULL OR status = $4) \
          AND ($5 IS NULL OR import_id = $5) \
          AND ($6 IS NULL OR lower(email) LIKE $6 ESCAPE '\\' OR lower(first_name) LIKE $6 ESCAPE '\\' \
-              OR lower(last_name) LIKE $6 ESCAPE '\\' OR lower(company) LIKE $6 ESCAPE '\\') \
+              OR lower(last_name) LIKE $6 ESCAPE '\\' OR lower(company) LIKE $6 ESCAPE '\\' \
+              OR lower(external_id) LIKE $6 ESCAPE '\\') \
          ORDER BY id LIMIT $7"
     );
     let pattern = filter.search.as_deref().map(like_pattern);
