@@ -39,12 +39,17 @@ where
                 "send the body with Content-Type: application/json",
             ));
         }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| match rejection.status() {
-                StatusCode::PAYLOAD_TOO_LARGE => ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE),
-                status => ApiError::new(status, "bad_request", "the request body could not be read"),
-            })?;
+        let bytes =
+            Bytes::from_request(request, state)
+                .await
+                .map_err(|rejection| match rejection.status() {
+                    StatusCode::PAYLOAD_TOO_LARGE => {
+                        ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE)
+                    }
+                    status => {
+                        ApiError::new(status, "bad_request", "the request body could not be read")
+                    }
+                })?;
         parse_json(&bytes).map(ApiJson)
     }
 }
@@ -102,7 +107,9 @@ pub fn path_id(name: &str, text: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(text).map_err(|_| {
         ApiError::invalid(
             name,
-            format!("{name} must be a UUID such as 0190a4d2-7c1e-7cc2-9f0e-5b7f7a1d2c3e, got {text:?}"),
+            format!(
+                "{name} must be a UUID such as 0190a4d2-7c1e-7cc2-9f0e-5b7f7a1d2c3e, got {text:?}"
+            ),
         )
     })
 }

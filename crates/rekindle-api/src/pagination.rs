@@ -2,8 +2,8 @@
 //! order), 50 items by default, at most 200, and a `next` cursor that is null
 //! on the last page.
 
-use rekindle_store::{Cursor, Page, PageRequest};
 use rekindle_store::page::MAX_PAGE_SIZE;
+use rekindle_store::{Cursor, Page, PageRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -29,13 +29,11 @@ impl PageQuery {
 
 /// Checks a cursor and a limit.
 pub fn page_request(cursor: Option<&str>, limit: Option<u32>) -> Result<PageRequest, ApiError> {
-    if let Some(limit) = limit {
-        if limit == 0 || limit > MAX_PAGE_SIZE {
-            return Err(ApiError::invalid(
-                "limit",
-                format!("limit must be between 1 and {MAX_PAGE_SIZE}, got {limit}"),
-            ));
-        }
+    if let Some(limit) = limit.filter(|limit| *limit == 0 || *limit > MAX_PAGE_SIZE) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("limit must be between 1 and {MAX_PAGE_SIZE}, got {limit}"),
+        ));
     }
     let after = cursor
         .map(|text| {

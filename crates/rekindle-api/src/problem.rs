@@ -123,11 +123,7 @@ impl ApiError {
     pub fn problem(&self, request_id: &str) -> Problem {
         Problem {
             kind: format!("urn:rekindle:problem:{}", self.code),
-            title: self
-                .status
-                .canonical_reason()
-                .unwrap_or("Error")
-                .to_owned(),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
             code: self.code.to_owned(),
@@ -157,7 +153,10 @@ impl ApiError {
                 "unavailable",
                 "the server could not answer in time; try again later",
             ),
-            _ if status.is_server_error() => ("internal_error", "the server could not complete the request"),
+            _ if status.is_server_error() => (
+                "internal_error",
+                "the server could not complete the request",
+            ),
             _ => ("bad_request", "the request could not be processed"),
         };
         Self::new(status, code, detail)
@@ -196,9 +195,9 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound { entity, .. } => Self::not_found(entity),
-            StoreError::Conflict(_) => {
-                Self::conflict("this value is already taken (a unique field repeats an existing record)")
-            }
+            StoreError::Conflict(_) => Self::conflict(
+                "this value is already taken (a unique field repeats an existing record)",
+            ),
             StoreError::Invalid(message) => {
                 tracing::warn!(error = %message, "constraint rejected a request");
                 Self::new(

@@ -84,13 +84,24 @@ fn api_routes(state: &ApiState) -> OpenApiRouter {
         .routes(routes!(api_keys::revoke_api_key))
         .routes(routes!(account::get_account, account::update_account))
         .routes(routes!(leads::list_leads, leads::create_lead))
-        .routes(routes!(leads::get_lead, leads::update_lead, leads::delete_lead))
+        .routes(routes!(
+            leads::get_lead,
+            leads::update_lead,
+            leads::delete_lead
+        ))
         .routes(routes!(leads::list_signals))
         .routes(routes!(imports::list_imports))
         .routes(routes!(imports::get_import))
         .routes(routes!(imports::list_rows))
-        .routes(routes!(campaigns::list_campaigns, campaigns::create_campaign))
-        .routes(routes!(campaigns::get_campaign, campaigns::update_campaign, campaigns::delete_campaign))
+        .routes(routes!(
+            campaigns::list_campaigns,
+            campaigns::create_campaign
+        ))
+        .routes(routes!(
+            campaigns::get_campaign,
+            campaigns::update_campaign,
+            campaigns::delete_campaign
+        ))
         .routes(routes!(campaigns::list_steps))
         .routes(routes!(campaigns::enroll))
         .routes(routes!(campaigns::pause))
@@ -99,7 +110,10 @@ fn api_routes(state: &ApiState) -> OpenApiRouter {
         .routes(routes!(messages::list_messages))
         .routes(routes!(messages::get_message))
         .routes(routes!(replies::list_replies, replies::ingest))
-        .routes(routes!(suppressions::list_suppressions, suppressions::add_suppression))
+        .routes(routes!(
+            suppressions::list_suppressions,
+            suppressions::add_suppression
+        ))
         .routes(routes!(suppressions::remove_suppression))
         .routes(routes!(suppressions::export_suppressions))
         .routes(routes!(analytics::funnel))
@@ -119,14 +133,20 @@ fn api_routes(state: &ApiState) -> OpenApiRouter {
         .route_layer(DefaultBodyLimit::max(
             usize::try_from(settings.upload_limit_bytes).unwrap_or(usize::MAX),
         ))
-        .route_layer(from_fn_with_state(settings.upload_timeout, deadline::enforce));
+        .route_layer(from_fn_with_state(
+            settings.upload_timeout,
+            deadline::enforce,
+        ));
 
     let protected = OpenApiRouter::new()
         .merge(resources)
         .merge(ai)
         .merge(uploads)
         .route_layer(from_fn_with_state(state.clone(), rate_limit::per_caller))
-        .route_layer(from_fn_with_state(state.clone(), authenticate::require_caller));
+        .route_layer(from_fn_with_state(
+            state.clone(),
+            authenticate::require_caller,
+        ));
 
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(public)

@@ -38,7 +38,10 @@ pub fn text(field: &str, text: &str, min: usize, max: usize) -> Result<String, A
             format!("{field} must be {min} to {max} characters, got {length}"),
         ));
     }
-    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
         return Err(ApiError::invalid(
             field,
             format!("{field} contains control characters; remove them"),
@@ -48,7 +51,11 @@ pub fn text(field: &str, text: &str, min: usize, max: usize) -> Result<String, A
 }
 
 /// An optional text field: `None` stays `None`, an empty string becomes `None`.
-pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, ApiError> {
+pub fn optional_text(
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(value) => text(field, value, 1, max).map(Some),
@@ -78,7 +85,10 @@ pub fn currency(field: &str, text: &str) -> Result<String, ApiError> {
 
 pub fn non_negative(field: &str, value: i64) -> Result<i64, ApiError> {
     if value < 0 {
-        return Err(ApiError::invalid(field, format!("{field} must be 0 or more, got {value}")));
+        return Err(ApiError::invalid(
+            field,
+            format!("{field} must be 0 or more, got {value}"),
+        ));
     }
     Ok(value)
 }
@@ -86,7 +96,10 @@ pub fn non_negative(field: &str, value: i64) -> Result<i64, ApiError> {
 /// An absolute http or https URL.
 pub fn web_url(field: &str, text: &str) -> Result<String, ApiError> {
     let parsed = url::Url::parse(text.trim()).map_err(|error| {
-        ApiError::invalid(field, format!("{field} {text:?} is not a URL ({error}); use one such as https://example.com"))
+        ApiError::invalid(
+            field,
+            format!("{field} {text:?} is not a URL ({error}); use one such as https://example.com"),
+        )
     })?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         return Err(ApiError::invalid(
@@ -100,12 +113,18 @@ pub fn web_url(field: &str, text: &str) -> Result<String, ApiError> {
 /// Checks the size of an id list.
 pub fn id_list(field: &str, ids: &[Uuid]) -> Result<(), ApiError> {
     if ids.is_empty() {
-        return Err(ApiError::invalid(field, format!("{field} is empty; send at least one id")));
+        return Err(ApiError::invalid(
+            field,
+            format!("{field} is empty; send at least one id"),
+        ));
     }
     if ids.len() > MAX_IDS {
         return Err(ApiError::invalid(
             field,
-            format!("{field} has {} ids; send at most {MAX_IDS} per request", ids.len()),
+            format!(
+                "{field} has {} ids; send at most {MAX_IDS} per request",
+                ids.len()
+            ),
         ));
     }
     Ok(())

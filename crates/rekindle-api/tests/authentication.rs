@@ -31,7 +31,11 @@ async fn all_routes(server: &TestServer) -> Vec<(String, String, String)> {
             routes.push((method.to_uppercase(), path.clone(), concrete));
         }
     }
-    assert!(routes.len() > 40, "the document lists {} routes", routes.len());
+    assert!(
+        routes.len() > 40,
+        "the document lists {} routes",
+        routes.len()
+    );
     routes
 }
 
@@ -56,11 +60,36 @@ async fn every_route_outside_the_public_list_rejects_bad_credentials() {
     let credentials: Vec<(&str, Option<String>)> = vec![
         ("missing", None),
         ("malformed", Some("Bearer not.a.jwt".into())),
-        ("wrong scheme", Some(format!("Basic {}", token("rekindle-api", TEST_KEY, now)))),
-        ("expired", Some(format!("Bearer {}", token("rekindle-api", TEST_KEY, now - chrono::Duration::hours(2))))),
-        ("wrong signature", Some(format!("Bearer {}", token("rekindle-api", b"another-key-of-some-length-0123456789", now)))),
-        ("wrong audience", Some(format!("Bearer {}", token("another-api", TEST_KEY, now)))),
-        ("unknown API key", Some(format!("Bearer rk_live_{}", "A".repeat(43)))),
+        (
+            "wrong scheme",
+            Some(format!("Basic {}", token("rekindle-api", TEST_KEY, now))),
+        ),
+        (
+            "expired",
+            Some(format!(
+                "Bearer {}",
+                token("rekindle-api", TEST_KEY, now - chrono::Duration::hours(2))
+            )),
+        ),
+        (
+            "wrong signature",
+            Some(format!(
+                "Bearer {}",
+                token(
+                    "rekindle-api",
+                    b"another-key-of-some-length-0123456789",
+                    now
+                )
+            )),
+        ),
+        (
+            "wrong audience",
+            Some(format!("Bearer {}", token("another-api", TEST_KEY, now))),
+        ),
+        (
+            "unknown API key",
+            Some(format!("Bearer rk_live_{}", "A".repeat(43))),
+        ),
     ];
 
     let mut checked = 0;
@@ -81,11 +110,15 @@ async fn every_route_outside_the_public_list_rejects_bad_credentials() {
             let response = request.send().await.unwrap();
             assert_eq!(response.status(), 401, "{route} with a {name} credential");
             assert_eq!(
-                response.headers()["content-type"], "application/problem+json",
+                response.headers()["content-type"],
+                "application/problem+json",
                 "{route} with a {name} credential"
             );
             let body: Value = response.json().await.unwrap();
-            assert!(body["code"].is_string() && body["request_id"].is_string(), "{route}: {body}");
+            assert!(
+                body["code"].is_string() && body["request_id"].is_string(),
+                "{route}: {body}"
+            );
             checked += 1;
         }
     }
@@ -106,13 +139,29 @@ async fn public_routes_are_exactly_the_documented_ones() {
         if *public == "GET /api/v1/openapi.json" {
             continue;
         }
-        assert!(routes.contains(&public.to_string()), "{public} is not a route");
+        assert!(
+            routes.contains(&public.to_string()),
+            "{public} is not a route"
+        );
     }
     // Liveness says nothing but that the process is up.
-    let health: Value = server.client.get(server.url("/healthz")).send().await.unwrap().json().await.unwrap();
+    let health: Value = server
+        .client
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health, json!({ "status": "ok" }));
     // Readiness needs the operator token.
-    let response = server.client.get(server.url("/readyz")).send().await.unwrap();
+    let response = server
+        .client
+        .get(server.url("/readyz"))
+        .send()
+        .await
+        .unwrap();
     expect_problem(response, 401, "invalid_operator_token").await;
     let ready: Value = server
         .client
@@ -192,20 +241,44 @@ async fn login_refresh_rotation_reuse_and_logout() {
 
     // Logout ends the signup session.
     let response = server
-        .post(&owner, "/api/v1/auth/logout", json!({ "refresh_token": owner.refresh }))
+        .post(
+            &owner,
+            "/api/v1/auth/logout",
+            json!({ "refresh_token": owner.refresh }),
+        )
         .await;
     assert_eq!(response.status(), 204);
-    expect_problem(refresh(owner.refresh.clone()).await, 401, "refresh_token_reused").await;
+    expect_problem(
+        refresh(owner.refresh.clone()).await,
+        401,
+        "refresh_token_reused",
+    )
+    .await;
 
-    let audit: Value = server.get(&owner, "/api/v1/audit?limit=200").await.json().await.unwrap();
+    let audit: Value = server
+        .get(&owner, "/api/v1/audit?limit=200")
+        .await
+        .json()
+        .await
+        .unwrap();
     let actions: Vec<&str> = audit["items"]
         .as_array()
         .unwrap()
         .iter()
         .map(|entry| entry["action"].as_str().unwrap())
         .collect();
-    for expected in ["account.create", "user.create", "auth.login_failed", "auth.login", "auth.refresh_reuse", "auth.logout"] {
-        assert!(actions.contains(&expected), "{expected} missing from {actions:?}");
+    for expected in [
+        "account.create",
+        "user.create",
+        "auth.login_failed",
+        "auth.login",
+        "auth.refresh_reuse",
+        "auth.logout",
+    ] {
+        assert!(
+            actions.contains(&expected),
+            "{expected} missing from {actions:?}"
+        );
     }
     let failed = audit["items"]
         .as_array()
@@ -225,16 +298,28 @@ async fn api_keys_are_shown_once_scoped_and_revocable() {
     let owner = server.signup("Keyholder").await;
 
     let created: Value = server
-        .post(&owner, "/api/v1/api-keys", json!({ "name": "CRM sync", "scopes": ["leads:read"] }))
+        .post(
+            &owner,
+            "/api/v1/api-keys",
+            json!({ "name": "CRM sync", "scopes": ["leads:read"] }),
+        )
         .await
         .json()
         .await
         .unwrap();
     let secret = created["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("rk_live_"));
-    let listed: Value = server.get(&owner, "/api/v1/api-keys").await.json().await.unwrap();
+    let listed: Value = server
+        .get(&owner, "/api/v1/api-keys")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(listed["items"][0]["name"], "CRM sync");
-    assert!(listed["items"][0].get("secret").is_none(), "the key is shown only once");
+    assert!(
+        listed["items"][0].get("secret").is_none(),
+        "the key is shown only once"
+    );
 
     let with_key = |method: reqwest::Method, path: &str| {
         server
@@ -243,7 +328,10 @@ async fn api_keys_are_shown_once_scoped_and_revocable() {
             .bearer_auth(&secret)
             .header("content-type", "application/json")
     };
-    let response = with_key(reqwest::Method::GET, "/api/v1/leads").send().await.unwrap();
+    let response = with_key(reqwest::Method::GET, "/api/v1/leads")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     // A read scope does not allow writing, nor managing keys.
     let response = with_key(reqwest::Method::POST, "/api/v1/leads")
@@ -252,17 +340,29 @@ async fn api_keys_are_shown_once_scoped_and_revocable() {
         .await
         .unwrap();
     expect_problem(response, 403, "forbidden").await;
-    let response = with_key(reqwest::Method::GET, "/api/v1/api-keys").send().await.unwrap();
+    let response = with_key(reqwest::Method::GET, "/api/v1/api-keys")
+        .send()
+        .await
+        .unwrap();
     expect_problem(response, 403, "forbidden").await;
 
     let key_id = created["id"].as_str().unwrap();
-    let response = server.delete(&owner, &format!("/api/v1/api-keys/{key_id}")).await;
+    let response = server
+        .delete(&owner, &format!("/api/v1/api-keys/{key_id}"))
+        .await;
     assert_eq!(response.status(), 204);
-    let response = with_key(reqwest::Method::GET, "/api/v1/leads").send().await.unwrap();
+    let response = with_key(reqwest::Method::GET, "/api/v1/leads")
+        .send()
+        .await
+        .unwrap();
     expect_problem(response, 401, "invalid_api_key").await;
 
     let response = server
-        .post(&owner, "/api/v1/api-keys", json!({ "name": "bad", "scopes": ["leads:delete"] }))
+        .post(
+            &owner,
+            "/api/v1/api-keys",
+            json!({ "name": "bad", "scopes": ["leads:delete"] }),
+        )
         .await;
     let problem = expect_problem(response, 422, "validation_failed").await;
     assert_eq!(problem["field"], "scopes[0]");
@@ -275,7 +375,11 @@ async fn members_cannot_administer_the_account() {
     let server = TestServer::start(&harness).await;
     let owner = server.signup("Roles").await;
     let response = server
-        .post(&owner, "/api/v1/users", json!({ "email": "member@roles.example.com", "role": "member", "password": PASSWORD }))
+        .post(
+            &owner,
+            "/api/v1/users",
+            json!({ "email": "member@roles.example.com", "role": "member", "password": PASSWORD }),
+        )
         .await;
     assert_eq!(response.status(), 201);
     let login: Value = server
@@ -298,7 +402,9 @@ async fn members_cannot_administer_the_account() {
     for path in ["/api/v1/audit", "/api/v1/users", "/api/v1/api-keys"] {
         expect_problem(server.get(&member, path).await, 403, "forbidden").await;
     }
-    let response = server.patch(&member, "/api/v1/account", json!({ "plan": "pro" })).await;
+    let response = server
+        .patch(&member, "/api/v1/account", json!({ "plan": "pro" }))
+        .await;
     expect_problem(response, 403, "forbidden").await;
     harness.finish().await;
 }

@@ -73,42 +73,175 @@ async fn every_bound_names_its_field() {
         (0..51).map(|i| (format!("field{i}"), json!("v"))).collect();
     let big_fields = json!({ "blob": "x".repeat(17 * 1024) });
     let campaign: Value = server
-        .post(&owner, "/api/v1/campaigns", json!({ "name": "Bounds", "steps": [{ "channel": "email", "delay_days": 0 }] }))
+        .post(
+            &owner,
+            "/api/v1/campaigns",
+            json!({ "name": "Bounds", "steps": [{ "channel": "email", "delay_days": 0 }] }),
+        )
         .await
         .json()
         .await
         .unwrap();
     let campaign_id = campaign["id"].as_str().unwrap();
-    let ids: Vec<String> = (0..1001).map(|_| uuid::Uuid::now_v7().to_string()).collect();
-    let steps: Vec<Value> = (0..11).map(|_| json!({ "channel": "email", "delay_days": 1 })).collect();
+    let ids: Vec<String> = (0..1001)
+        .map(|_| uuid::Uuid::now_v7().to_string())
+        .collect();
+    let steps: Vec<Value> = (0..11)
+        .map(|_| json!({ "channel": "email", "delay_days": 1 }))
+        .collect();
 
     let cases: Vec<(&str, String, Value, &str)> = vec![
-        ("POST", "/api/v1/leads".into(), json!({ "email": "not-an-email" }), "email"),
-        ("POST", "/api/v1/leads".into(), json!({ "phone": "12" }), "phone"),
-        ("POST", "/api/v1/leads".into(), json!({ "first_name": "Ann" }), "email"),
-        ("POST", "/api/v1/leads".into(), json!({ "email": "a@example.com", "website": "ftp://example.com" }), "website"),
-        ("POST", "/api/v1/leads".into(), json!({ "email": "a@example.com", "custom_fields": many_fields }), "custom_fields"),
-        ("POST", "/api/v1/leads".into(), json!({ "email": "a@example.com", "custom_fields": big_fields }), "custom_fields"),
-        ("POST", "/api/v1/leads".into(), json!({ "email": "a@example.com", "custom_fields": { "nested": { "a": 1 } } }), "custom_fields.nested"),
-        ("POST", "/api/v1/leads".into(), json!({ "email": "a@example.com", "notes": "n".repeat(5001) }), "notes"),
-        ("POST", "/api/v1/leads".into(), json!({ "email": "a@example.com", "surprise": true }), "surprise"),
-        ("PATCH", format!("/api/v1/leads/{lead}"), json!({ "time_zone": "Mars/Olympus" }), "time_zone"),
-        ("POST", "/api/v1/campaigns".into(), json!({ "name": "Too long", "steps": steps }), "steps"),
-        ("POST", "/api/v1/campaigns".into(), json!({ "name": "Bad", "steps": [{ "channel": "fax", "delay_days": 0 }] }), "steps[0].channel"),
-        ("POST", "/api/v1/campaigns".into(), json!({ "name": "Bad", "steps": [{ "channel": "email", "delay_days": 400 }] }), "steps[0].delay_days"),
-        ("POST", "/api/v1/campaigns".into(), json!({ "name": "Bad", "window": { "weekdays": ["someday"], "start_hour": 9, "end_hour": 17 }, "steps": [{ "channel": "email", "delay_days": 0 }] }), "window.weekdays[0]"),
-        ("POST", "/api/v1/campaigns".into(), json!({ "name": "", "steps": [{ "channel": "email", "delay_days": 0 }] }), "name"),
-        ("POST", format!("/api/v1/campaigns/{campaign_id}/enrollments"), json!({ "lead_ids": ids }), "lead_ids"),
-        ("POST", format!("/api/v1/campaigns/{campaign_id}/preview"), json!({ "lead_ids": ids[..6] }), "lead_ids"),
-        ("POST", "/api/v1/suppressions".into(), json!({ "kind": "email", "value": "nope" }), "value"),
-        ("POST", "/api/v1/replies".into(), json!({ "channel": "email", "from": "a@example.com", "text": "t".repeat(20_001) }), "text"),
-        ("PATCH", "/api/v1/account".into(), json!({ "currency": "pounds" }), "currency"),
-        ("PATCH", "/api/v1/account".into(), json!({ "postal_address": "short" }), "postal_address"),
-        ("GET", "/api/v1/leads?limit=201".into(), Value::Null, "limit"),
+        (
+            "POST",
+            "/api/v1/leads".into(),
+            json!({ "email": "not-an-email" }),
+            "email",
+        ),
+        (
+            "POST",
+            "/api/v1/leads".into(),
+            json!({ "phone": "12" }),
+            "phone",
+        ),
+        (
+            "POST",
+            "/api/v1/leads".into(),
+            json!({ "first_name": "Ann" }),
+            "email",
+        ),
+        (
+            "POST",
+            "/api/v1/leads".into(),
+            json!({ "email": "a@example.com", "website": "ftp://example.com" }),
+            "website",
+        ),
+        (
+            "POST",
+            "/api/v1/leads".into(),
+            json!({ "email": "a@example.com", "custom_fields": many_fields }),
+            "custom_fields",
+        ),
+        (
+            "POST",
+            "/api/v1/leads".into(),
+            json!({ "email": "a@example.com", "custom_fields": big_fields }),
+            "custom_fields",
+        ),
+        (
+            "POST",
+            "/api/v1/leads".into(),
+            json!({ "email": "a@example.com", "custom_fields": { "nested": { "a": 1 } } }),
+            "custom_fields.nested",
+        ),
+        (
+            "POST",
+            "/api/v1/leads".into(),
+            json!({ "email": "a@example.com", "notes": "n".repeat(5001) }),
+            "notes",
+        ),
+        (
+            "POST",
+            "/api/v1/leads".into(),
+            json!({ "email": "a@example.com", "surprise": true }),
+            "surprise",
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/leads/{lead}"),
+            json!({ "time_zone": "Mars/Olympus" }),
+            "time_zone",
+        ),
+        (
+            "POST",
+            "/api/v1/campaigns".into(),
+            json!({ "name": "Too long", "steps": steps }),
+            "steps",
+        ),
+        (
+            "POST",
+            "/api/v1/campaigns".into(),
+            json!({ "name": "Bad", "steps": [{ "channel": "fax", "delay_days": 0 }] }),
+            "steps[0].channel",
+        ),
+        (
+            "POST",
+            "/api/v1/campaigns".into(),
+            json!({ "name": "Bad", "steps": [{ "channel": "email", "delay_days": 400 }] }),
+            "steps[0].delay_days",
+        ),
+        (
+            "POST",
+            "/api/v1/campaigns".into(),
+            json!({ "name": "Bad", "window": { "weekdays": ["someday"], "start_hour": 9, "end_hour": 17 }, "steps": [{ "channel": "email", "delay_days": 0 }] }),
+            "window.weekdays[0]",
+        ),
+        (
+            "POST",
+            "/api/v1/campaigns".into(),
+            json!({ "name": "", "steps": [{ "channel": "email", "delay_days": 0 }] }),
+            "name",
+        ),
+        (
+            "POST",
+            format!("/api/v1/campaigns/{campaign_id}/enrollments"),
+            json!({ "lead_ids": ids }),
+            "lead_ids",
+        ),
+        (
+            "POST",
+            format!("/api/v1/campaigns/{campaign_id}/preview"),
+            json!({ "lead_ids": ids[..6] }),
+            "lead_ids",
+        ),
+        (
+            "POST",
+            "/api/v1/suppressions".into(),
+            json!({ "kind": "email", "value": "nope" }),
+            "value",
+        ),
+        (
+            "POST",
+            "/api/v1/replies".into(),
+            json!({ "channel": "email", "from": "a@example.com", "text": "t".repeat(20_001) }),
+            "text",
+        ),
+        (
+            "PATCH",
+            "/api/v1/account".into(),
+            json!({ "currency": "pounds" }),
+            "currency",
+        ),
+        (
+            "PATCH",
+            "/api/v1/account".into(),
+            json!({ "postal_address": "short" }),
+            "postal_address",
+        ),
+        (
+            "GET",
+            "/api/v1/leads?limit=201".into(),
+            Value::Null,
+            "limit",
+        ),
         ("GET", "/api/v1/leads?limit=0".into(), Value::Null, "limit"),
-        ("GET", "/api/v1/leads?cursor=page-two".into(), Value::Null, "cursor"),
-        ("GET", "/api/v1/leads?tier=lukewarm".into(), Value::Null, "tier"),
-        ("GET", "/api/v1/audit?limit=500".into(), Value::Null, "limit"),
+        (
+            "GET",
+            "/api/v1/leads?cursor=page-two".into(),
+            Value::Null,
+            "cursor",
+        ),
+        (
+            "GET",
+            "/api/v1/leads?tier=lukewarm".into(),
+            Value::Null,
+            "tier",
+        ),
+        (
+            "GET",
+            "/api/v1/audit?limit=500".into(),
+            Value::Null,
+            "limit",
+        ),
     ];
     for (method, path, body, field) in cases {
         let mut request = server
@@ -127,7 +260,12 @@ async fn every_bound_names_its_field() {
     }
 
     // Nothing invalid was stored: the one lead created above is the only lead.
-    let leads: Value = server.get(&owner, "/api/v1/leads").await.json().await.unwrap();
+    let leads: Value = server
+        .get(&owner, "/api/v1/leads")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(leads["items"].as_array().unwrap().len(), 1);
     harness.finish().await;
 }
@@ -138,7 +276,13 @@ async fn duplicate_emails_are_conflicts() {
     let server = TestServer::start(&harness).await;
     let owner = server.signup("Conflicts").await;
     server.create_lead(&owner, "same@example.com").await;
-    let response = server.post(&owner, "/api/v1/leads", json!({ "email": "same@example.com" })).await;
+    let response = server
+        .post(
+            &owner,
+            "/api/v1/leads",
+            json!({ "email": "same@example.com" }),
+        )
+        .await;
     let problem = expect_problem(response, 409, "conflict").await;
     assert_eq!(problem["field"], "email");
 

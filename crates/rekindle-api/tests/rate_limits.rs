@@ -33,10 +33,28 @@ async fn in_process_limits_answer_429_with_retry_after() {
 
     // Public routes: 3 per minute per IP.
     for _ in 0..3 {
-        assert_eq!(server.client.get(server.url("/healthz")).send().await.unwrap().status(), 200);
+        assert_eq!(
+            server
+                .client
+                .get(server.url("/healthz"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
     }
-    let response = server.client.get(server.url("/healthz")).send().await.unwrap();
-    let retry: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let response = server
+        .client
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry), "Retry-After {retry}");
     expect_problem(response, 429, "rate_limited").await;
 
@@ -75,19 +93,35 @@ async fn ai_operations_have_their_own_tighter_budget() {
     let lead = server.create_lead(&owner, "ai@example.com").await;
 
     for _ in 0..2 {
-        assert_eq!(server.post(&owner, &format!("/api/v1/leads/{lead}/score"), json!({})).await.status(), 200);
+        assert_eq!(
+            server
+                .post(&owner, &format!("/api/v1/leads/{lead}/score"), json!({}))
+                .await
+                .status(),
+            200
+        );
     }
-    let response = server.post(&owner, &format!("/api/v1/leads/{lead}/score"), json!({})).await;
+    let response = server
+        .post(&owner, &format!("/api/v1/leads/{lead}/score"), json!({}))
+        .await;
     expect_problem(response, 429, "rate_limited").await;
     // Ordinary reads are not affected.
-    assert_eq!(server.get(&owner, &format!("/api/v1/leads/{lead}")).await.status(), 200);
+    assert_eq!(
+        server
+            .get(&owner, &format!("/api/v1/leads/{lead}"))
+            .await
+            .status(),
+        200
+    );
     harness.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_share_redis_counters() {
     let Ok(url) = std::env::var("REKINDLE_TEST_REDIS_URL") else {
-        eprintln!("skipped: REKINDLE_TEST_REDIS_URL is not set, so the shared Redis counters are not tested");
+        eprintln!(
+            "skipped: REKINDLE_TEST_REDIS_URL is not set, so the shared Redis counters are not tested"
+        );
         return;
     };
     let harness = Harness::sqlite().await;
@@ -109,10 +143,24 @@ async fn two_servers_share_redis_counters() {
     // Six requests split over both servers use up the user's budget of six...
     for index in 0..6 {
         let server = if index % 2 == 0 { first } else { second };
-        assert_eq!(server.get(&owner, "/api/v1/leads").await.status(), 200, "request {index}");
+        assert_eq!(
+            server.get(&owner, "/api/v1/leads").await.status(),
+            200,
+            "request {index}"
+        );
     }
     // ...so the seventh is refused by either.
-    expect_problem(first.get(&owner, "/api/v1/leads").await, 429, "rate_limited").await;
-    expect_problem(second.get(&owner, "/api/v1/leads").await, 429, "rate_limited").await;
+    expect_problem(
+        first.get(&owner, "/api/v1/leads").await,
+        429,
+        "rate_limited",
+    )
+    .await;
+    expect_problem(
+        second.get(&owner, "/api/v1/leads").await,
+        429,
+        "rate_limited",
+    )
+    .await;
     harness.finish().await;
 }

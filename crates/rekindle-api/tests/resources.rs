@@ -22,8 +22,10 @@ fn fixtures() -> std::path::PathBuf {
 
 async fn upload(server: &TestServer, session: &Session, name: &str, region: Option<&str>) -> Value {
     let bytes = std::fs::read(fixtures().join(name)).unwrap();
-    let mut form = reqwest::multipart::Form::new()
-        .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()));
+    let mut form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+    );
     if let Some(region) = region {
         form = form.text("region", region.to_owned());
     }
@@ -62,14 +64,35 @@ async fn fixture_uploads_match_expected(harness: &Harness) {
             .and_then(Value::as_array)
             .unwrap();
         let rejected = spec["rejected"].as_array().unwrap();
-        let duplicates = spec.get("duplicates").and_then(Value::as_array).map_or(0, Vec::len);
-        assert_eq!(import["duplicates"].as_i64().unwrap(), duplicates as i64, "{name}");
-        assert_eq!(import["imported"].as_i64().unwrap(), imported.len() as i64, "{name}");
-        assert_eq!(import["rejected"].as_i64().unwrap(), rejected.len() as i64, "{name}");
+        let duplicates = spec
+            .get("duplicates")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        assert_eq!(
+            import["duplicates"].as_i64().unwrap(),
+            duplicates as i64,
+            "{name}"
+        );
+        assert_eq!(
+            import["imported"].as_i64().unwrap(),
+            imported.len() as i64,
+            "{name}"
+        );
+        assert_eq!(
+            import["rejected"].as_i64().unwrap(),
+            rejected.len() as i64,
+            "{name}"
+        );
 
         // The per-row report names each rejected record's field.
         let rows: Value = server
-            .get(&owner, &format!("/api/v1/imports/{}/rows?limit=200", import["id"].as_str().unwrap()))
+            .get(
+                &owner,
+                &format!(
+                    "/api/v1/imports/{}/rows?limit=200",
+                    import["id"].as_str().unwrap()
+                ),
+            )
             .await
             .json()
             .await
@@ -81,14 +104,28 @@ async fn fixture_uploads_match_expected(harness: &Harness) {
                 .iter()
                 .find(|row| row["outcome"] == "rejected" && row["field"] == reject["field"])
                 .unwrap_or_else(|| panic!("{name}: no rejected row for {reject}"));
-            assert!(row["reason"].as_str().unwrap().to_lowercase().contains(reject["reason"].as_str().unwrap()), "{row}");
+            assert!(
+                row["reason"]
+                    .as_str()
+                    .unwrap()
+                    .to_lowercase()
+                    .contains(reject["reason"].as_str().unwrap()),
+                "{row}"
+            );
         }
 
         // Exact values, read back through the API by searching the email or CRM id.
-        let exact = spec.get("exact_values").and_then(Value::as_object).cloned().unwrap_or_default();
+        let exact = spec
+            .get("exact_values")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         for (key, values) in &exact {
             let found: Value = server
-                .get(&owner, &format!("/api/v1/leads?q={}", key.replace('+', "%2B")))
+                .get(
+                    &owner,
+                    &format!("/api/v1/leads?q={}", key.replace('+', "%2B")),
+                )
                 .await
                 .json()
                 .await
@@ -109,7 +146,10 @@ async fn fixture_uploads_match_expected(harness: &Harness) {
     // In the database: every imported email is a lead of this account.
     let account = AccountId(owner.account_id.parse().unwrap());
     let mut tx = server.store().begin(account).await.unwrap();
-    let leads = tx.list_leads(&LeadFilter::default(), PageRequest::first(200)).await.unwrap();
+    let leads = tx
+        .list_leads(&LeadFilter::default(), PageRequest::first(200))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let total: usize = expected
         .as_object()
@@ -130,7 +170,11 @@ async fn campaign_flow(harness: &Harness) {
     let owner = server.signup("Flow Works").await;
     let mut leads = Vec::new();
     for index in 0..5 {
-        leads.push(server.create_lead(&owner, &format!("lead{index}@flow.example.com")).await);
+        leads.push(
+            server
+                .create_lead(&owner, &format!("lead{index}@flow.example.com"))
+                .await,
+        );
     }
 
     // Pagination: pages of two, a stable order, and no cursor on the last page.
@@ -142,7 +186,13 @@ async fn campaign_flow(harness: &Harness) {
             None => "/api/v1/leads?limit=2".to_owned(),
         };
         let page: Value = server.get(&owner, &path).await.json().await.unwrap();
-        seen.extend(page["items"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap().to_owned()));
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["id"].as_str().unwrap().to_owned()),
+        );
         match page["next"].as_str() {
             Some(next) => cursor = Some(next.to_owned()),
             None => break,
@@ -167,7 +217,11 @@ async fn campaign_flow(harness: &Harness) {
     let id = campaign["id"].as_str().unwrap().to_owned();
 
     let enrolled: Value = server
-        .post(&owner, &format!("/api/v1/campaigns/{id}/enrollments"), json!({ "lead_ids": leads }))
+        .post(
+            &owner,
+            &format!("/api/v1/campaigns/{id}/enrollments"),
+            json!({ "lead_ids": leads }),
+        )
         .await
         .json()
         .await
@@ -175,7 +229,11 @@ async fn campaign_flow(harness: &Harness) {
     assert_eq!(enrolled["added"], 5);
 
     let preview: Value = server
-        .post(&owner, &format!("/api/v1/campaigns/{id}/preview"), json!({ "lead_ids": [leads[0]] }))
+        .post(
+            &owner,
+            &format!("/api/v1/campaigns/{id}/preview"),
+            json!({ "lead_ids": [leads[0]] }),
+        )
         .await
         .json()
         .await
@@ -184,22 +242,37 @@ async fn campaign_flow(harness: &Harness) {
     assert_eq!(item["outcome"], "prepared", "{preview}");
     assert!(item["body"].as_str().unwrap().contains("Dana"));
     assert!(item["body"].as_str().unwrap().contains("/unsubscribe/"));
-    let messages: Value = server.get(&owner, "/api/v1/messages").await.json().await.unwrap();
+    let messages: Value = server
+        .get(&owner, "/api/v1/messages")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(messages["items"], json!([]), "a preview stores nothing");
 
-    let launched = server.post(&owner, &format!("/api/v1/campaigns/{id}/launch"), json!({})).await;
+    let launched = server
+        .post(&owner, &format!("/api/v1/campaigns/{id}/launch"), json!({}))
+        .await;
     assert_eq!(launched.status(), 202);
     server.run_jobs().await;
 
     let messages: Value = server
-        .get(&owner, &format!("/api/v1/messages?campaign_id={id}&limit=200"))
+        .get(
+            &owner,
+            &format!("/api/v1/messages?campaign_id={id}&limit=200"),
+        )
         .await
         .json()
         .await
         .unwrap();
     let sent = messages["items"].as_array().unwrap();
     assert!(sent.len() >= 5, "first step for each lead: {}", sent.len());
-    let stats: Value = server.get(&owner, &format!("/api/v1/campaigns/{id}/stats")).await.json().await.unwrap();
+    let stats: Value = server
+        .get(&owner, &format!("/api/v1/campaigns/{id}/stats"))
+        .await
+        .json()
+        .await
+        .unwrap();
     let step_one: i64 = stats["by_step"]
         .as_array()
         .unwrap()
@@ -208,9 +281,18 @@ async fn campaign_flow(harness: &Harness) {
         .map(|row| row["count"].as_i64().unwrap())
         .sum();
     assert_eq!(step_one, 5);
-    assert!(stats["by_variant"].as_array().unwrap().iter().any(|row| row["variant"] == "A" || row["variant"] == "B"));
+    assert!(
+        stats["by_variant"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|row| row["variant"] == "A" || row["variant"] == "B")
+    );
     let funnel: Value = server
-        .get(&owner, &format!("/api/v1/analytics/funnel?campaign_id={id}"))
+        .get(
+            &owner,
+            &format!("/api/v1/analytics/funnel?campaign_id={id}"),
+        )
         .await
         .json()
         .await
@@ -248,17 +330,35 @@ async fn campaign_flow(harness: &Harness) {
     assert_eq!(export.headers()["content-type"], "text/csv; charset=utf-8");
     let csv = export.text().await.unwrap();
     assert!(csv.starts_with("kind,value,reason,scope,created_at\n"));
-    assert!(csv.contains("email,lead1@flow.example.com,opt_out_reply,account,"), "{csv}");
+    assert!(
+        csv.contains("email,lead1@flow.example.com,opt_out_reply,account,"),
+        "{csv}"
+    );
 
     // Pause and resume.
-    let paused: Value = server.post(&owner, &format!("/api/v1/campaigns/{id}/pause"), json!({})).await.json().await.unwrap();
+    let paused: Value = server
+        .post(&owner, &format!("/api/v1/campaigns/{id}/pause"), json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(paused["status"], "paused");
-    let resumed = server.post(&owner, &format!("/api/v1/campaigns/{id}/resume"), json!({})).await;
+    let resumed = server
+        .post(&owner, &format!("/api/v1/campaigns/{id}/resume"), json!({}))
+        .await;
     assert_eq!(resumed.status(), 202);
 
     // A running campaign cannot be deleted or changed.
-    let response = server.delete(&owner, &format!("/api/v1/campaigns/{id}")).await;
+    let response = server
+        .delete(&owner, &format!("/api/v1/campaigns/{id}"))
+        .await;
     expect_problem(response, 422, "validation_failed").await;
-    let response = server.patch(&owner, &format!("/api/v1/campaigns/{id}"), json!({ "name": "Renamed" })).await;
+    let response = server
+        .patch(
+            &owner,
+            &format!("/api/v1/campaigns/{id}"),
+            json!({ "name": "Renamed" }),
+        )
+        .await;
     expect_problem(response, 422, "validation_failed").await;
 }

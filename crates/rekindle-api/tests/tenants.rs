@@ -18,24 +18,47 @@ async fn seed_account_a(server: &TestServer, a: &common::Session) -> HashMap<&'s
     let lead = server.create_lead(a, "dana@acme.example.com").await;
 
     let campaign: Value = server
-        .post(a, "/api/v1/campaigns", json!({ "name": "Spring revival", "steps": [{ "channel": "email", "delay_days": 0 }] }))
+        .post(
+            a,
+            "/api/v1/campaigns",
+            json!({ "name": "Spring revival", "steps": [{ "channel": "email", "delay_days": 0 }] }),
+        )
         .await
         .json()
         .await
         .unwrap();
     let campaign_id = campaign["id"].as_str().unwrap().to_owned();
     server
-        .post(a, &format!("/api/v1/campaigns/{campaign_id}/enrollments"), json!({ "lead_ids": [lead] }))
+        .post(
+            a,
+            &format!("/api/v1/campaigns/{campaign_id}/enrollments"),
+            json!({ "lead_ids": [lead] }),
+        )
         .await;
-    let launch = server.post(a, &format!("/api/v1/campaigns/{campaign_id}/launch"), json!({})).await;
+    let launch = server
+        .post(
+            a,
+            &format!("/api/v1/campaigns/{campaign_id}/launch"),
+            json!({}),
+        )
+        .await;
     assert_eq!(launch.status(), 202, "{}", launch.text().await.unwrap());
     server.run_jobs().await;
-    let messages: Value = server.get(a, "/api/v1/messages").await.json().await.unwrap();
-    let message_id = messages["items"][0]["id"].as_str().expect("a message was written").to_owned();
+    let messages: Value = server
+        .get(a, "/api/v1/messages")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let message_id = messages["items"][0]["id"]
+        .as_str()
+        .expect("a message was written")
+        .to_owned();
 
     let form = reqwest::multipart::Form::new().part(
         "file",
-        reqwest::multipart::Part::bytes(b"email,first_name\nlee@acme.example.com,Lee\n".to_vec()).file_name("a.csv"),
+        reqwest::multipart::Part::bytes(b"email,first_name\nlee@acme.example.com,Lee\n".to_vec())
+            .file_name("a.csv"),
     );
     let upload: Value = server
         .client
@@ -49,13 +72,21 @@ async fn seed_account_a(server: &TestServer, a: &common::Session) -> HashMap<&'s
         .await
         .unwrap();
     let key: Value = server
-        .post(a, "/api/v1/api-keys", json!({ "name": "sync", "scopes": ["leads:read"] }))
+        .post(
+            a,
+            "/api/v1/api-keys",
+            json!({ "name": "sync", "scopes": ["leads:read"] }),
+        )
         .await
         .json()
         .await
         .unwrap();
     let suppression: Value = server
-        .post(a, "/api/v1/suppressions", json!({ "kind": "email", "value": "gone@acme.example.com" }))
+        .post(
+            a,
+            "/api/v1/suppressions",
+            json!({ "kind": "email", "value": "gone@acme.example.com" }),
+        )
         .await
         .json()
         .await
@@ -64,9 +95,15 @@ async fn seed_account_a(server: &TestServer, a: &common::Session) -> HashMap<&'s
     ids.insert("/api/v1/leads/", lead);
     ids.insert("/api/v1/campaigns/", campaign_id);
     ids.insert("/api/v1/messages/", message_id);
-    ids.insert("/api/v1/imports/", upload["import_id"].as_str().unwrap().to_owned());
+    ids.insert(
+        "/api/v1/imports/",
+        upload["import_id"].as_str().unwrap().to_owned(),
+    );
     ids.insert("/api/v1/api-keys/", key["id"].as_str().unwrap().to_owned());
-    ids.insert("/api/v1/suppressions/", suppression["id"].as_str().unwrap().to_owned());
+    ids.insert(
+        "/api/v1/suppressions/",
+        suppression["id"].as_str().unwrap().to_owned(),
+    );
     ids
 }
 
@@ -103,34 +140,71 @@ async fn every_id_route_hides_other_accounts(harness: &Harness) {
             };
             let response = server
                 .client
-                .request(method.to_uppercase().parse().unwrap(), server.url(&concrete))
+                .request(
+                    method.to_uppercase().parse().unwrap(),
+                    server.url(&concrete),
+                )
                 .bearer_auth(&b.token)
                 .json(&body)
                 .send()
                 .await
                 .unwrap();
             let status = response.status().as_u16();
-            assert_eq!(status, 404, "{method} {path} as account B answered {status}: {}", response.text().await.unwrap());
+            assert_eq!(
+                status,
+                404,
+                "{method} {path} as account B answered {status}: {}",
+                response.text().await.unwrap()
+            );
             checked += 1;
         }
     }
     assert!(checked >= 18, "only {checked} routes with ids were checked");
 
     // Lists: B sees none of A's rows (global suppressions aside, there are none here).
-    for path in ["/api/v1/leads", "/api/v1/campaigns", "/api/v1/messages", "/api/v1/imports", "/api/v1/api-keys", "/api/v1/suppressions", "/api/v1/replies"] {
+    for path in [
+        "/api/v1/leads",
+        "/api/v1/campaigns",
+        "/api/v1/messages",
+        "/api/v1/imports",
+        "/api/v1/api-keys",
+        "/api/v1/suppressions",
+        "/api/v1/replies",
+    ] {
         let page: Value = server.get(&b, path).await.json().await.unwrap();
         assert_eq!(page["items"], json!([]), "{path} as account B: {page}");
     }
-    let funnel: Value = server.get(&b, "/api/v1/analytics/funnel").await.json().await.unwrap();
+    let funnel: Value = server
+        .get(&b, "/api/v1/analytics/funnel")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(funnel["leads"], 0);
     let response = server
-        .get(&b, &format!("/api/v1/analytics/funnel?campaign_id={}", ids["/api/v1/campaigns/"]))
+        .get(
+            &b,
+            &format!(
+                "/api/v1/analytics/funnel?campaign_id={}",
+                ids["/api/v1/campaigns/"]
+            ),
+        )
         .await;
     expect_problem(response, 404, "not_found").await;
 
     // And A still has everything: nothing B did touched it.
-    let lead: Value = server.get(&a, &format!("/api/v1/leads/{}", ids["/api/v1/leads/"])).await.json().await.unwrap();
+    let lead: Value = server
+        .get(&a, &format!("/api/v1/leads/{}", ids["/api/v1/leads/"]))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(lead["email"], "dana@acme.example.com");
-    let campaign = server.get(&a, &format!("/api/v1/campaigns/{}", ids["/api/v1/campaigns/"])).await;
+    let campaign = server
+        .get(
+            &a,
+            &format!("/api/v1/campaigns/{}", ids["/api/v1/campaigns/"]),
+        )
+        .await;
     assert_eq!(campaign.status(), 200);
 }

@@ -51,7 +51,11 @@ pub const ENV_KEYS: &[(&str, Setter)] = &[
     }),
     ("REKINDLE_LISTEN", |c, v| {
         v.parse::<std::net::SocketAddr>().map_err(|_| {
-            invalid("REKINDLE_LISTEN", v, "an address and port such as 127.0.0.1:8080 or [::]:8080")
+            invalid(
+                "REKINDLE_LISTEN",
+                v,
+                "an address and port such as 127.0.0.1:8080 or [::]:8080",
+            )
         })?;
         c.server.listen = v.to_owned();
         Ok(())
@@ -89,31 +93,38 @@ pub const ENV_KEYS: &[(&str, Setter)] = &[
         Ok(())
     }),
     ("REKINDLE_RATE_LIMIT_PUBLIC_PER_MINUTE", |c, v| {
-        c.server.rate_limits.public_per_minute = number("REKINDLE_RATE_LIMIT_PUBLIC_PER_MINUTE", v, 1, 1_000_000)?;
+        c.server.rate_limits.public_per_minute =
+            number("REKINDLE_RATE_LIMIT_PUBLIC_PER_MINUTE", v, 1, 1_000_000)?;
         Ok(())
     }),
     ("REKINDLE_RATE_LIMIT_LOGIN_PER_MINUTE", |c, v| {
-        c.server.rate_limits.login_per_minute = number("REKINDLE_RATE_LIMIT_LOGIN_PER_MINUTE", v, 1, 1_000_000)?;
+        c.server.rate_limits.login_per_minute =
+            number("REKINDLE_RATE_LIMIT_LOGIN_PER_MINUTE", v, 1, 1_000_000)?;
         Ok(())
     }),
     ("REKINDLE_RATE_LIMIT_USER_PER_MINUTE", |c, v| {
-        c.server.rate_limits.user_per_minute = number("REKINDLE_RATE_LIMIT_USER_PER_MINUTE", v, 1, 10_000_000)?;
+        c.server.rate_limits.user_per_minute =
+            number("REKINDLE_RATE_LIMIT_USER_PER_MINUTE", v, 1, 10_000_000)?;
         Ok(())
     }),
     ("REKINDLE_RATE_LIMIT_ACCOUNT_PER_MINUTE", |c, v| {
-        c.server.rate_limits.account_per_minute = number("REKINDLE_RATE_LIMIT_ACCOUNT_PER_MINUTE", v, 1, 10_000_000)?;
+        c.server.rate_limits.account_per_minute =
+            number("REKINDLE_RATE_LIMIT_ACCOUNT_PER_MINUTE", v, 1, 10_000_000)?;
         Ok(())
     }),
     ("REKINDLE_RATE_LIMIT_AI_USER_PER_MINUTE", |c, v| {
-        c.server.rate_limits.ai_user_per_minute = number("REKINDLE_RATE_LIMIT_AI_USER_PER_MINUTE", v, 1, 100_000)?;
+        c.server.rate_limits.ai_user_per_minute =
+            number("REKINDLE_RATE_LIMIT_AI_USER_PER_MINUTE", v, 1, 100_000)?;
         Ok(())
     }),
     ("REKINDLE_RATE_LIMIT_AI_ACCOUNT_PER_MINUTE", |c, v| {
-        c.server.rate_limits.ai_account_per_minute = number("REKINDLE_RATE_LIMIT_AI_ACCOUNT_PER_MINUTE", v, 1, 100_000)?;
+        c.server.rate_limits.ai_account_per_minute =
+            number("REKINDLE_RATE_LIMIT_AI_ACCOUNT_PER_MINUTE", v, 1, 100_000)?;
         Ok(())
     }),
     ("REKINDLE_RATE_LIMIT_AI_CONCURRENCY", |c, v| {
-        c.server.rate_limits.ai_concurrency = number("REKINDLE_RATE_LIMIT_AI_CONCURRENCY", v, 1, 1000)?;
+        c.server.rate_limits.ai_concurrency =
+            number("REKINDLE_RATE_LIMIT_AI_CONCURRENCY", v, 1, 1000)?;
         Ok(())
     }),
     ("REKINDLE_OUTBOX_DIR", |c, v| {

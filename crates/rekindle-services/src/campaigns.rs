@@ -175,7 +175,12 @@ pub async fn pause_campaign(
     tx.set_campaign_status(campaign_id, CampaignStatus::Paused, now)
         .await?;
     tx.append_audit(
-        &AuditRecord::new(actor.clone(), "campaign.pause", "campaign", Some(campaign_id.to_string())),
+        &AuditRecord::new(
+            actor.clone(),
+            "campaign.pause",
+            "campaign",
+            Some(campaign_id.to_string()),
+        ),
         now,
     )
     .await?;
@@ -205,8 +210,17 @@ pub async fn resume_campaign(
         let now = Utc::now();
         let mut tx = app.store.begin(account).await?;
         let messages = tx.list_messages(Some(campaign_id), page).await?;
-        for message in messages.items.iter().filter(|m| m.status == MessageStatus::Scheduled) {
-            let mut job = NewJob::now(SEND_MESSAGE_JOB, json!(SendMessagePayload { message_id: message.id }));
+        for message in messages
+            .items
+            .iter()
+            .filter(|m| m.status == MessageStatus::Scheduled)
+        {
+            let mut job = NewJob::now(
+                SEND_MESSAGE_JOB,
+                json!(SendMessagePayload {
+                    message_id: message.id
+                }),
+            );
             job.run_at = message.scheduled_at.max(now);
             job.max_attempts = app.settings.max_attempts;
             job.unique_key = Some(unique_key(account, SEND_MESSAGE_JOB, message.id));
@@ -250,8 +264,13 @@ pub async fn update_campaign(
     }
     let updated = tx.update_campaign(campaign_id, changes, now).await?;
     tx.append_audit(
-        &AuditRecord::new(actor.clone(), "campaign.update", "campaign", Some(campaign_id.to_string()))
-            .with_changes(json!(changes)),
+        &AuditRecord::new(
+            actor.clone(),
+            "campaign.update",
+            "campaign",
+            Some(campaign_id.to_string()),
+        )
+        .with_changes(json!(changes)),
         now,
     )
     .await?;
@@ -283,8 +302,13 @@ pub async fn delete_campaign(
     }
     tx.delete_campaign(campaign_id).await?;
     tx.append_audit(
-        &AuditRecord::new(actor.clone(), "campaign.delete", "campaign", Some(campaign_id.to_string()))
-            .with_changes(json!({ "name": campaign.name })),
+        &AuditRecord::new(
+            actor.clone(),
+            "campaign.delete",
+            "campaign",
+            Some(campaign_id.to_string()),
+        )
+        .with_changes(json!({ "name": campaign.name })),
         now,
     )
     .await?;

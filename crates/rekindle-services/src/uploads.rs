@@ -52,7 +52,11 @@ pub async fn queue_upload(
     start_import(tx, actor, payload.import_id, &payload.file_name).await?;
     let mut job = NewJob::now(IMPORT_FILE_JOB, json!(payload));
     job.max_attempts = app.settings.max_attempts;
-    job.unique_key = Some(unique_key(tx.account_id(), IMPORT_FILE_JOB, payload.import_id));
+    job.unique_key = Some(unique_key(
+        tx.account_id(),
+        IMPORT_FILE_JOB,
+        payload.import_id,
+    ));
     tx.enqueue_job(&job, now).await?;
     Ok(())
 }
@@ -76,7 +80,15 @@ pub async fn import_file(
         options,
         bytes_read: None,
     };
-    let summary = run_import(app, account, &payload.actor, payload.import_id, file, request).await?;
+    let summary = run_import(
+        app,
+        account,
+        &payload.actor,
+        payload.import_id,
+        file,
+        request,
+    )
+    .await?;
     if let Err(error) = std::fs::remove_file(&payload.path) {
         tracing::warn!(account_id = %account, import_id = %payload.import_id, %error, "could not delete the imported upload");
     }
@@ -105,14 +117,24 @@ pub fn import_options(options: &UploadOptions) -> Result<ImportOptions, ServiceE
     })
 }
 
-async fn fail_missing(app: &App, account: AccountId, import_id: ImportId) -> Result<(), ServiceError> {
+async fn fail_missing(
+    app: &App,
+    account: AccountId,
+    import_id: ImportId,
+) -> Result<(), ServiceError> {
     let mut tx = app.store.begin(account).await?;
     let details = ImportDetails {
         error: Some("the uploaded file was not found on the worker; upload it again".into()),
         ..ImportDetails::default()
     };
-    tx.update_import(import_id, ImportStatus::Failed, &ImportCounts::default(), &details, Utc::now())
-        .await?;
+    tx.update_import(
+        import_id,
+        ImportStatus::Failed,
+        &ImportCounts::default(),
+        &details,
+        Utc::now(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -14,7 +14,7 @@ pub mod rows;
 mod traits;
 
 pub use error::StoreError;
-pub use page::{Cursor, Page, PageRequest};
 pub use identity::*;
+pub use page::{Cursor, Page, PageRequest};
 pub use rows::*;
 pub use traits::{Backend, ImportDetails, MessageUpdate, Store, SystemTx, TenantTx};

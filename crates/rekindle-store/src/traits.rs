@@ -6,8 +6,8 @@ use rekindle_domain::*;
 use serde_json::Value;
 
 use crate::error::StoreError;
-use crate::page::{Page, PageRequest};
 use crate::identity::*;
+use crate::page::{Page, PageRequest};
 use crate::rows::*;
 use uuid::Uuid;
 
@@ -46,7 +46,8 @@ pub trait TenantTx: Send {
     ) -> Result<Account, StoreError>;
 
     // Users and credentials of this account.
-    async fn insert_user(&mut self, user: &NewUser, now: DateTime<Utc>) -> Result<User, StoreError>;
+    async fn insert_user(&mut self, user: &NewUser, now: DateTime<Utc>)
+    -> Result<User, StoreError>;
     async fn get_user(&mut self, id: UserId) -> Result<Option<User>, StoreError>;
     async fn list_users(&mut self, page: PageRequest) -> Result<Page<User>, StoreError>;
     async fn insert_api_key(
@@ -293,8 +294,11 @@ pub trait TenantTx: Send {
     ) -> Result<i64, StoreError>;
     async fn funnel(&mut self, campaign: Option<CampaignId>) -> Result<Funnel, StoreError>;
     /// Lists this account's audit entries after `after_seq`, oldest first.
-    async fn list_audit(&mut self, after_seq: i64, limit: u32)
-    -> Result<Vec<AuditEntry>, StoreError>;
+    async fn list_audit(
+        &mut self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
 }
 
 /// Extra fields written with a message status change.
@@ -346,17 +350,18 @@ pub trait SystemTx: Send {
         &mut self,
         email: &str,
     ) -> Result<Option<UserCredentials>, StoreError>;
-    async fn get_user(&mut self, account: AccountId, id: UserId) -> Result<Option<User>, StoreError>;
+    async fn get_user(
+        &mut self,
+        account: AccountId,
+        id: UserId,
+    ) -> Result<Option<User>, StoreError>;
     async fn find_user_by_external_subject(
         &mut self,
         subject: &str,
     ) -> Result<Option<User>, StoreError>;
     /// Links a user to an external identity provider's subject.
-    async fn set_external_subject(
-        &mut self,
-        user: UserId,
-        subject: &str,
-    ) -> Result<(), StoreError>;
+    async fn set_external_subject(&mut self, user: UserId, subject: &str)
+    -> Result<(), StoreError>;
     async fn insert_refresh_token(
         &mut self,
         token: &NewRefreshToken,
@@ -367,8 +372,11 @@ pub trait SystemTx: Send {
         &mut self,
         token_hash: &str,
     ) -> Result<Option<RefreshTokenRow>, StoreError>;
-    async fn revoke_refresh_token(&mut self, id: Uuid, now: DateTime<Utc>)
-    -> Result<(), StoreError>;
+    async fn revoke_refresh_token(
+        &mut self,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     /// Revokes every live token of a family; returns how many.
     async fn revoke_refresh_family_of(
         &mut self,

@@ -22,7 +22,8 @@ pub fn api_settings(config: &Config) -> anyhow::Result<ApiSettings> {
         .collect::<anyhow::Result<Vec<_>>>()
         .context("invalid REKINDLE_TRUSTED_PROXIES")?;
     let per_minute = |limit: u32| {
-        Quota::new(limit, Duration::from_secs(60)).context("a rate limit must be at least 1 per minute")
+        Quota::new(limit, Duration::from_secs(60))
+            .context("a rate limit must be at least 1 per minute")
     };
     let limits = &server.rate_limits;
     let timeout = Duration::from_secs(server.request_timeout_seconds);
@@ -38,7 +39,10 @@ pub fn api_settings(config: &Config) -> anyhow::Result<ApiSettings> {
         token_audience: "rekindle-api".into(),
         access_token_ttl: Duration::from_secs(server.access_token_minutes * 60),
         refresh_token_ttl: Duration::from_secs(server.refresh_token_days * 86_400),
-        operator_token: server.operator_token.as_ref().map(|t| t.expose().to_owned()),
+        operator_token: server
+            .operator_token
+            .as_ref()
+            .map(|t| t.expose().to_owned()),
         limits: RateLimits {
             public_per_ip: per_minute(limits.public_per_minute)?,
             login_per_ip: per_minute(limits.login_per_minute)?,
@@ -54,7 +58,11 @@ pub fn api_settings(config: &Config) -> anyhow::Result<ApiSettings> {
 /// Builds the API state: settings, token keys and the rate limiters.
 pub fn api_state(config: &Config, app: App) -> anyhow::Result<ApiState> {
     let settings = api_settings(config)?;
-    let redis_url = config.server.redis_url.as_ref().map(|url| url.expose().to_owned());
+    let redis_url = config
+        .server
+        .redis_url
+        .as_ref()
+        .map(|url| url.expose().to_owned());
     let limiters = Limiters::from_config(redis_url.as_deref(), RedisConfig::default())
         .context("cannot set up the rate limiters (check REKINDLE_REDIS_URL)")?;
     if redis_url.is_some() {
@@ -72,14 +80,17 @@ pub async fn serve_api(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<ExitCode> {
     let state = api_state(config, app)?;
-    let address: SocketAddr = config
-        .server
-        .listen
-        .parse()
-        .with_context(|| format!("REKINDLE_LISTEN {:?} is not an address and port", config.server.listen))?;
+    let address: SocketAddr = config.server.listen.parse().with_context(|| {
+        format!(
+            "REKINDLE_LISTEN {:?} is not an address and port",
+            config.server.listen
+        )
+    })?;
     let listener = tokio::net::TcpListener::bind(address)
         .await
-        .with_context(|| format!("cannot listen on {address} (is another process using it? set REKINDLE_LISTEN)"))?;
+        .with_context(|| {
+            format!("cannot listen on {address} (is another process using it? set REKINDLE_LISTEN)")
+        })?;
     let bound = listener.local_addr()?;
     tracing::info!(address = %bound, "HTTP API listening");
     eprintln!("Rekindle API listening on http://{bound} (OpenAPI at /api/v1/openapi.json)");

@@ -91,9 +91,9 @@ pub async fn create_api_key(
     }
     let mut scopes = Vec::with_capacity(body.scopes.len());
     for (index, text) in body.scopes.iter().enumerate() {
-        let scope: Scope = text
-            .parse()
-            .map_err(|error: rekindle_auth::UnknownScope| ApiError::invalid(format!("scopes[{index}]"), error.to_string()))?;
+        let scope: Scope = text.parse().map_err(|error: rekindle_auth::UnknownScope| {
+            ApiError::invalid(format!("scopes[{index}]"), error.to_string())
+        })?;
         if !scopes.contains(&scope.as_str().to_owned()) {
             scopes.push(scope.as_str().to_owned());
         }

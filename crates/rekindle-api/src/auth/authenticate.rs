@@ -18,7 +18,11 @@ use crate::middleware::request_id::RequestId;
 use crate::problem::ApiError;
 use crate::state::ApiState;
 
-pub async fn require_caller(State(state): State<ApiState>, mut request: Request, next: Next) -> Response {
+pub async fn require_caller(
+    State(state): State<ApiState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let ip = request
         .extensions()
         .get::<ClientIp>()
@@ -61,7 +65,10 @@ async fn authenticate(
     match Credential::classify(token).map_err(|error| auth_error(&error))? {
         Credential::ApiKey(key) => api_key(state, key).await,
         Credential::Jwt(token) => {
-            let claims = state.tokens.verify_at(token, Utc::now()).map_err(|error| auth_error(&error))?;
+            let claims = state
+                .tokens
+                .verify_at(token, Utc::now())
+                .map_err(|error| auth_error(&error))?;
             Ok((
                 claims.acc,
                 Principal::User {
@@ -79,7 +86,10 @@ async fn api_key(state: &ApiState, key: &str) -> Result<(AccountId, Principal), 
     let found = tx.find_api_key(&hash).await?;
     tx.commit().await?;
     let key = found.ok_or_else(|| {
-        ApiError::unauthorized("invalid_api_key", "this API key does not exist or was revoked")
+        ApiError::unauthorized(
+            "invalid_api_key",
+            "this API key does not exist or was revoked",
+        )
     })?;
     let mut scopes = Scopes::new();
     for name in &key.scopes {
@@ -98,7 +108,9 @@ pub fn auth_error(error: &AuthError) -> ApiError {
     }
     let mut problem = ApiError::new(status, error.code(), error.to_string());
     if status == StatusCode::UNAUTHORIZED {
-        problem.detail.push_str("; sign in again at POST /api/v1/auth/login or use a valid API key");
+        problem
+            .detail
+            .push_str("; sign in again at POST /api/v1/auth/login or use a valid API key");
     }
     problem
 }

@@ -178,8 +178,15 @@ pub async fn signup(
             .with_field("email"),
             other => other.into(),
         })?;
-    let record = audit(&actor, "user.create", "user", Some(user.id.to_string()), ip.0, &request_id.0)
-        .with_changes(json!({ "email": user.email, "role": user.role }));
+    let record = audit(
+        &actor,
+        "user.create",
+        "user",
+        Some(user.id.to_string()),
+        ip.0,
+        &request_id.0,
+    )
+    .with_changes(json!({ "email": user.email, "role": user.role }));
     tx.append_audit(account.id, &record, now).await?;
     let tokens = start_session(&state, tx.as_mut(), &user, now).await?;
     tx.commit().await?;
@@ -230,13 +237,27 @@ pub async fn login(
         id: user.id.to_string(),
     };
     if !valid {
-        let record = audit(&actor, "auth.login_failed", "user", Some(user.id.to_string()), ip.0, &request_id.0);
+        let record = audit(
+            &actor,
+            "auth.login_failed",
+            "user",
+            Some(user.id.to_string()),
+            ip.0,
+            &request_id.0,
+        );
         tx.append_audit(user.account_id, &record, now).await?;
         tx.commit().await?;
         tracing::warn!(account_id = %user.account_id, user_id = %user.id, "login failed: wrong password");
         return Err(rejected());
     }
-    let record = audit(&actor, "auth.login", "user", Some(user.id.to_string()), ip.0, &request_id.0);
+    let record = audit(
+        &actor,
+        "auth.login",
+        "user",
+        Some(user.id.to_string()),
+        ip.0,
+        &request_id.0,
+    );
     tx.append_audit(user.account_id, &record, now).await?;
     let tokens = start_session(&state, tx.as_mut(), &user, now).await?;
     tx.commit().await?;
@@ -278,8 +299,15 @@ pub async fn refresh(
         let revoked = tx
             .revoke_refresh_family_of(token.account_id, token.family_id, now)
             .await?;
-        let record = audit(&actor, "auth.refresh_reuse", "session", Some(token.family_id.to_string()), ip.0, &request_id.0)
-            .with_changes(json!({ "revoked_tokens": revoked }));
+        let record = audit(
+            &actor,
+            "auth.refresh_reuse",
+            "session",
+            Some(token.family_id.to_string()),
+            ip.0,
+            &request_id.0,
+        )
+        .with_changes(json!({ "revoked_tokens": revoked }));
         tx.append_audit(token.account_id, &record, now).await?;
         tx.commit().await?;
         tracing::warn!(account_id = %token.account_id, user_id = %token.user_id, "a rotated refresh token was reused; the session is revoked");
@@ -312,7 +340,9 @@ pub async fn logout(
 ) -> Result<StatusCode, ApiError> {
     let now = Utc::now();
     let mut tx = state.app.store.begin_system("logout").await?;
-    let token = tx.find_refresh_token(&hash_token(&body.refresh_token)).await?;
+    let token = tx
+        .find_refresh_token(&hash_token(&body.refresh_token))
+        .await?;
     let Some(token) = token.filter(|token| token.account_id == caller.account) else {
         return Err(ApiError::invalid(
             "refresh_token",
@@ -333,7 +363,10 @@ pub async fn logout(
 /// Who the credential belongs to.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = MeResponse), (status = 401, body = crate::problem::Problem)))]
-pub async fn me(State(state): State<ApiState>, caller: Caller) -> Result<Json<MeResponse>, ApiError> {
+pub async fn me(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Json<MeResponse>, ApiError> {
     let mut tx = state.app.store.begin(caller.account).await?;
     let account = tx.account().await?;
     let user = match caller.user_id() {

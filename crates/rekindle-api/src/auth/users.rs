@@ -58,10 +58,19 @@ pub async fn add_user(
     caller.require(Access::Admin)?;
     let email = validate::email("email", &body.email)?;
     let role: UserRole = body.role.parse().map_err(|_| {
-        ApiError::invalid("role", format!("role {:?} is not one of owner, admin, member", body.role))
+        ApiError::invalid(
+            "role",
+            format!("role {:?} is not one of owner, admin, member", body.role),
+        )
     })?;
     if role == UserRole::Owner
-        && !matches!(caller.principal, Principal::User { role: UserRole::Owner, .. })
+        && !matches!(
+            caller.principal,
+            Principal::User {
+                role: UserRole::Owner,
+                ..
+            }
+        )
     {
         return Err(ApiError::forbidden("only an owner may add another owner"));
     }

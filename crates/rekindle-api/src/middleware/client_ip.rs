@@ -31,10 +31,9 @@ impl IpNet {
             Some((addr, prefix)) => (addr, Some(prefix)),
             None => (text, None),
         };
-        let addr: IpAddr = addr
-            .trim()
-            .parse()
-            .map_err(|_| format!("{text:?} is not an IP address or CIDR range such as 10.0.0.0/8"))?;
+        let addr: IpAddr = addr.trim().parse().map_err(|_| {
+            format!("{text:?} is not an IP address or CIDR range such as 10.0.0.0/8")
+        })?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             Some(prefix) => prefix
@@ -51,11 +50,15 @@ impl IpNet {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,
@@ -121,7 +124,10 @@ mod tests {
     fn untrusted_peer_is_the_client_whatever_the_header_says() {
         let peer: IpAddr = "203.0.113.7".parse().unwrap();
         assert_eq!(proxies(&[]).client_ip(peer, Some("198.51.100.1")), peer);
-        assert_eq!(proxies(&["10.0.0.0/8"]).client_ip(peer, Some("198.51.100.1")), peer);
+        assert_eq!(
+            proxies(&["10.0.0.0/8"]).client_ip(peer, Some("198.51.100.1")),
+            peer
+        );
     }
 
     #[test]
@@ -136,7 +142,15 @@ mod tests {
     fn cidr_parsing_rejects_bad_ranges() {
         assert!(IpNet::parse("10.0.0.0/33").is_err());
         assert!(IpNet::parse("example").is_err());
-        assert!(IpNet::parse("::1").unwrap().contains("::1".parse().unwrap()));
-        assert!(!IpNet::parse("192.168.0.0/16").unwrap().contains("192.169.0.1".parse().unwrap()));
+        assert!(
+            IpNet::parse("::1")
+                .unwrap()
+                .contains("::1".parse().unwrap())
+        );
+        assert!(
+            !IpNet::parse("192.168.0.0/16")
+                .unwrap()
+                .contains("192.169.0.1".parse().unwrap())
+        );
     }
 }

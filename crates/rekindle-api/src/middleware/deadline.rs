@@ -14,7 +14,10 @@ pub async fn enforce(State(limit): State<Duration>, request: Request, next: Next
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
-            tracing::warn!(deadline_ms = limit.as_millis() as u64, "request ran past its deadline");
+            tracing::warn!(
+                deadline_ms = limit.as_millis() as u64,
+                "request ran past its deadline"
+            );
             ApiError {
                 retry_after: Some(Duration::from_secs(1)),
                 ..ApiError::new(

@@ -22,7 +22,10 @@ async fn check(state: &ApiState, key: &str, quota: Quota) -> Option<ApiError> {
     match state.limiters.rate.check(key, quota).await {
         Decision::Allowed { .. } => None,
         Decision::Limited { retry_after } => {
-            tracing::info!(key_kind = key.split(':').next().unwrap_or(""), "rate limited");
+            tracing::info!(
+                key_kind = key.split(':').next().unwrap_or(""),
+                "rate limited"
+            );
             Some(ApiError::rate_limited(retry_after))
         }
     }

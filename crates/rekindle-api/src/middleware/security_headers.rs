@@ -14,7 +14,10 @@ const HEADERS: [(HeaderName, &str); 6] = [
         header::CONTENT_SECURITY_POLICY,
         "default-src 'none'; frame-ancestors 'none'",
     ),
-    (header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains"),
+    (
+        header::STRICT_TRANSPORT_SECURITY,
+        "max-age=31536000; includeSubDomains",
+    ),
     (header::CACHE_CONTROL, "no-store"),
 ];
 

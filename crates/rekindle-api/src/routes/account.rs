@@ -66,7 +66,10 @@ pub struct AccountUpdate {
 
 #[utoipa::path(get, path = "/api/v1/account", tag = "account", security(("bearer" = [])),
     responses((status = 200, body = AccountView), (status = 401, body = Problem)))]
-pub async fn get_account(State(state): State<ApiState>, caller: Caller) -> Result<Json<AccountView>, ApiError> {
+pub async fn get_account(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Json<AccountView>, ApiError> {
     let mut tx = state.app.store.begin(caller.account).await?;
     let account = tx.account().await?;
     tx.commit().await?;
@@ -83,7 +86,11 @@ pub async fn update_account(
 ) -> Result<Json<AccountView>, ApiError> {
     caller.require(Access::Admin)?;
     let changes = AccountChanges {
-        name: body.name.as_deref().map(|v| validate::text("name", v, 1, 200)).transpose()?,
+        name: body
+            .name
+            .as_deref()
+            .map(|v| validate::text("name", v, 1, 200))
+            .transpose()?,
         sender_name: body
             .sender_name
             .as_deref()
@@ -118,7 +125,10 @@ pub async fn update_account(
             .as_deref()
             .map(|v| {
                 v.parse::<Plan>().map_err(|_| {
-                    ApiError::invalid("plan", format!("plan {v:?} is not one of starter, pro, enterprise"))
+                    ApiError::invalid(
+                        "plan",
+                        format!("plan {v:?} is not one of starter, pro, enterprise"),
+                    )
                 })
             })
             .transpose()?,
@@ -128,7 +138,11 @@ pub async fn update_account(
     let mut tx = state.app.store.begin(caller.account).await?;
     let account = tx.update_account(&changes, now).await?;
     let record = caller
-        .audit("account.update", "account", Some(caller.account.to_string()))
+        .audit(
+            "account.update",
+            "account",
+            Some(caller.account.to_string()),
+        )
         .with_changes(json!(changes));
     tx.append_audit(&record, now).await?;
     tx.commit().await?;

@@ -49,7 +49,9 @@ pub async fn funnel(
     let campaign = query.campaign_id.map(CampaignId);
     let mut tx = state.app.store.begin(caller.account).await?;
     if let Some(id) = campaign {
-        tx.get_campaign(id).await?.ok_or_else(|| ApiError::not_found("campaign"))?;
+        tx.get_campaign(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("campaign"))?;
     }
     let f = tx.funnel(campaign).await?;
     tx.commit().await?;

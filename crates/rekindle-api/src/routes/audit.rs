@@ -53,12 +53,22 @@ pub async fn list_audit(
     caller.require(Access::Admin)?;
     let limit = query.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(ApiError::invalid("limit", format!("limit must be between 1 and 200, got {limit}")));
+        return Err(ApiError::invalid(
+            "limit",
+            format!("limit must be between 1 and 200, got {limit}"),
+        ));
     }
     let after = match query.cursor.as_deref() {
-        Some(text) => text.parse::<i64>().ok().filter(|seq| *seq >= 0).ok_or_else(|| {
-            ApiError::invalid("cursor", "cursor is not one this server issued; pass the `next` value unchanged")
-        })?,
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|seq| *seq >= 0)
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "cursor",
+                    "cursor is not one this server issued; pass the `next` value unchanged",
+                )
+            })?,
         None => 0,
     };
     let mut tx = state.app.store.begin(caller.account).await?;
@@ -66,7 +76,9 @@ pub async fn list_audit(
     tx.commit().await?;
     let more = entries.len() > limit as usize;
     entries.truncate(limit as usize);
-    let next = more.then(|| entries.last().map(|entry| entry.seq.to_string())).flatten();
+    let next = more
+        .then(|| entries.last().map(|entry| entry.seq.to_string()))
+        .flatten();
     Ok(Json(PageOf {
         items: entries
             .into_iter()

@@ -219,7 +219,10 @@ fn parse_window(input: &WindowView) -> Result<SendingWindow, ApiError> {
 fn parse_tone(text: Option<&str>) -> Result<Option<Tone>, ApiError> {
     text.map(|text| {
         text.parse::<Tone>().map_err(|_| {
-            ApiError::invalid("tone", format!("tone {text:?} is not one of friendly, professional, direct"))
+            ApiError::invalid(
+                "tone",
+                format!("tone {text:?} is not one of friendly, professional, direct"),
+            )
         })
     })
     .transpose()
@@ -239,7 +242,10 @@ fn parse_steps(steps: &[StepInput]) -> Result<Vec<StepSpec>, ApiError> {
             let channel = step.channel.parse::<Channel>().map_err(|_| {
                 ApiError::invalid(
                     format!("steps[{index}].channel"),
-                    format!("channel {:?} is not one of email, sms, whatsapp", step.channel),
+                    format!(
+                        "channel {:?} is not one of email, sms, whatsapp",
+                        step.channel
+                    ),
                 )
             })?;
             if step.delay_days > rekindle_domain::campaign::MAX_STEP_DELAY_DAYS {
@@ -262,7 +268,10 @@ fn parse_steps(steps: &[StepInput]) -> Result<Vec<StepSpec>, ApiError> {
 
 async fn load(state: &ApiState, caller: &Caller, id: CampaignId) -> Result<CampaignView, ApiError> {
     let mut tx = state.app.store.begin(caller.account).await?;
-    let campaign = tx.get_campaign(id).await?.ok_or_else(|| ApiError::not_found("campaign"))?;
+    let campaign = tx
+        .get_campaign(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("campaign"))?;
     let steps = tx.list_steps(id).await?;
     tx.commit().await?;
     Ok(campaign_view(campaign, Some(steps)))
@@ -280,7 +289,9 @@ pub async fn list_campaigns(
     let mut tx = state.app.store.begin(caller.account).await?;
     let campaigns = tx.list_campaigns(page).await?;
     tx.commit().await?;
-    Ok(Json(PageOf::map(campaigns, |campaign| campaign_view(campaign, None))))
+    Ok(Json(PageOf::map(campaigns, |campaign| {
+        campaign_view(campaign, None)
+    })))
 }
 
 #[utoipa::path(post, path = "/api/v1/campaigns", tag = "campaigns", security(("bearer" = [])),
@@ -303,7 +314,10 @@ pub async fn create_campaign(
     };
     let (campaign, steps) =
         service::create_campaign(&state.app, caller.account, &caller.actor(), &spec).await?;
-    Ok((StatusCode::CREATED, Json(campaign_view(campaign, Some(steps)))))
+    Ok((
+        StatusCode::CREATED,
+        Json(campaign_view(campaign, Some(steps))),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/campaigns/{id}", tag = "campaigns", security(("bearer" = [])),
@@ -329,11 +343,22 @@ pub async fn update_campaign(
 ) -> Result<Json<CampaignView>, ApiError> {
     caller.require(Access::Scope(Scope::CampaignsWrite))?;
     let changes = CampaignChanges {
-        name: input.name.as_deref().map(|name| validate::text("name", name, 1, 200)).transpose()?,
+        name: input
+            .name
+            .as_deref()
+            .map(|name| validate::text("name", name, 1, 200))
+            .transpose()?,
         tone: parse_tone(input.tone.as_deref())?,
         window: input.window.as_ref().map(parse_window).transpose()?,
     };
-    service::update_campaign(&state.app, caller.account, &caller.actor(), CampaignId(id), &changes).await?;
+    service::update_campaign(
+        &state.app,
+        caller.account,
+        &caller.actor(),
+        CampaignId(id),
+        &changes,
+    )
+    .await?;
     Ok(Json(load(&state, &caller, CampaignId(id)).await?))
 }
 
@@ -379,7 +404,14 @@ pub async fn enroll(
     caller.require(Access::Scope(Scope::CampaignsWrite))?;
     validate::id_list("lead_ids", &input.lead_ids)?;
     let leads: Vec<LeadId> = input.lead_ids.into_iter().map(LeadId).collect();
-    let added = service::enroll_leads(&state.app, caller.account, &caller.actor(), CampaignId(id), &leads).await?;
+    let added = service::enroll_leads(
+        &state.app,
+        caller.account,
+        &caller.actor(),
+        CampaignId(id),
+        &leads,
+    )
+    .await?;
     Ok(Json(EnrollResponse { added }))
 }
 
@@ -399,11 +431,21 @@ pub async fn preview(
     if input.lead_ids.is_empty() || input.lead_ids.len() > PREVIEW_MAX_LEADS {
         return Err(ApiError::invalid(
             "lead_ids",
-            format!("a preview takes 1 to {PREVIEW_MAX_LEADS} lead ids, got {}", input.lead_ids.len()),
+            format!(
+                "a preview takes 1 to {PREVIEW_MAX_LEADS} lead ids, got {}",
+                input.lead_ids.len()
+            ),
         ));
     }
     let leads: Vec<LeadId> = input.lead_ids.into_iter().map(LeadId).collect();
-    let runs = preview_step(&state.app, caller.account, CampaignId(id), input.position.unwrap_or(1), &leads).await?;
+    let runs = preview_step(
+        &state.app,
+        caller.account,
+        CampaignId(id),
+        input.position.unwrap_or(1),
+        &leads,
+    )
+    .await?;
     Ok(Json(PageOf {
         items: runs.into_iter().map(preview_item).collect(),
         next: None,
@@ -445,7 +487,9 @@ pub async fn launch(
     PathId(id): PathId,
 ) -> Result<(StatusCode, Json<LaunchResponse>), ApiError> {
     caller.require(Access::Scope(Scope::CampaignsWrite))?;
-    let batches = service::launch_campaign(&state.app, caller.account, &caller.actor(), CampaignId(id)).await?;
+    let batches =
+        service::launch_campaign(&state.app, caller.account, &caller.actor(), CampaignId(id))
+            .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(LaunchResponse {
@@ -477,7 +521,9 @@ pub async fn resume(
     PathId(id): PathId,
 ) -> Result<(StatusCode, Json<ResumeResponse>), ApiError> {
     caller.require(Access::Scope(Scope::CampaignsWrite))?;
-    let sends = service::resume_campaign(&state.app, caller.account, &caller.actor(), CampaignId(id)).await?;
+    let sends =
+        service::resume_campaign(&state.app, caller.account, &caller.actor(), CampaignId(id))
+            .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(ResumeResponse {
@@ -498,7 +544,9 @@ pub async fn stats(
     caller.require(Access::Scope(Scope::AnalyticsRead))?;
     let id = CampaignId(id);
     let mut tx = state.app.store.begin(caller.account).await?;
-    tx.get_campaign(id).await?.ok_or_else(|| ApiError::not_found("campaign"))?;
+    tx.get_campaign(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("campaign"))?;
     let by_step = tx.count_messages_by_step(id).await?;
     let by_variant = tx.count_messages_by_variant(id).await?;
     tx.commit().await?;

@@ -81,7 +81,14 @@ pub async fn readyz(
     .await;
     let latency_ms = started.elapsed().as_millis() as u64;
     let (database, jobs_due) = match outcome {
-        Ok(due) => (Check { ok: true, latency_ms, error: None }, Some(due)),
+        Ok(due) => (
+            Check {
+                ok: true,
+                latency_ms,
+                error: None,
+            },
+            Some(due),
+        ),
         Err(error) => {
             tracing::error!(%error, "readiness: database check failed");
             (
@@ -101,6 +108,10 @@ pub async fn readyz(
         jobs_due,
         backend: format!("{:?}", state.app.store.backend()).to_lowercase(),
     };
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     Ok((status, Json(body)))
 }

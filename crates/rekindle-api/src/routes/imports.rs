@@ -140,13 +140,15 @@ pub async fn upload(
     request: Request,
 ) -> Result<(StatusCode, Json<UploadAccepted>), ApiError> {
     caller.require(Access::Scope(Scope::ImportsWrite))?;
-    let mut multipart = Multipart::from_request(request, &state).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the file as multipart/form-data with a field named `file`",
-        )
-    })?;
+    let mut multipart = Multipart::from_request(request, &state)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the file as multipart/form-data with a field named `file`",
+            )
+        })?;
 
     let import_id = ImportId::new();
     let dir = state.settings.upload_dir.clone();
@@ -202,13 +204,26 @@ async fn read_form(
     let mut options = UploadOptions::default();
     let mut file_name = None;
     let mut mapping = BTreeMap::new();
-    let malformed = |_| ApiError::new(StatusCode::BAD_REQUEST, "malformed_multipart", "the multipart body could not be read");
+    let malformed = |_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_multipart",
+            "the multipart body could not be read",
+        )
+    };
 
     while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
         let name = field.name().unwrap_or("").to_owned();
         match name.as_str() {
             "file" => {
-                file_name = Some(field.file_name().unwrap_or("upload.csv").chars().take(255).collect::<String>());
+                file_name = Some(
+                    field
+                        .file_name()
+                        .unwrap_or("upload.csv")
+                        .chars()
+                        .take(255)
+                        .collect::<String>(),
+                );
                 let mut file = tokio::fs::File::create(path)
                     .await
                     .map_err(|error| ApiError::internal(&error))?;
@@ -219,13 +234,19 @@ async fn read_form(
                         return Err(ApiError::new(
                             StatusCode::PAYLOAD_TOO_LARGE,
                             "payload_too_large",
-                            format!("the file is larger than {limit} bytes; split it into smaller files"),
+                            format!(
+                                "the file is larger than {limit} bytes; split it into smaller files"
+                            ),
                         )
                         .with_field("file"));
                     }
-                    file.write_all(&chunk).await.map_err(|error| ApiError::internal(&error))?;
+                    file.write_all(&chunk)
+                        .await
+                        .map_err(|error| ApiError::internal(&error))?;
                 }
-                file.flush().await.map_err(|error| ApiError::internal(&error))?;
+                file.flush()
+                    .await
+                    .map_err(|error| ApiError::internal(&error))?;
             }
             "delimiter" | "encoding" | "region" | "map" => {
                 let value = field.text().await.map_err(malformed)?;
@@ -236,7 +257,12 @@ async fn read_form(
                     "region" => options.region = Some(value.to_ascii_uppercase()),
                     _ => {
                         let (header, target) = value.split_once('=').ok_or_else(|| {
-                            ApiError::invalid("map", format!("map {value:?} must be Header=field, such as Firma=company"))
+                            ApiError::invalid(
+                                "map",
+                                format!(
+                                    "map {value:?} must be Header=field, such as Firma=company"
+                                ),
+                            )
                         })?;
                         mapping.insert(header.trim().to_owned(), target.trim().to_owned());
                     }
@@ -245,13 +271,16 @@ async fn read_form(
             other => {
                 return Err(ApiError::invalid(
                     other.to_owned(),
-                    format!("unknown form field {other:?}; expected file, delimiter, encoding, region or map"),
+                    format!(
+                        "unknown form field {other:?}; expected file, delimiter, encoding, region or map"
+                    ),
                 ));
             }
         }
     }
     options.mapping = mapping;
-    let file_name = file_name.ok_or_else(|| ApiError::invalid("file", "the form has no `file` field"))?;
+    let file_name =
+        file_name.ok_or_else(|| ApiError::invalid("file", "the form has no `file` field"))?;
     // Checks the options now, so a bad one is a 422 instead of a failed job.
     import_options(&options).map_err(|error| ApiError::invalid("delimiter", error.to_string()))?;
     Ok((file_name, options))
@@ -282,7 +311,10 @@ pub async fn get_import(
 ) -> Result<Json<ImportView>, ApiError> {
     caller.require(Access::Scope(Scope::LeadsRead))?;
     let mut tx = state.app.store.begin(caller.account).await?;
-    let import = tx.get_import(ImportId(id)).await?.ok_or_else(|| ApiError::not_found("import"))?;
+    let import = tx
+        .get_import(ImportId(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("import"))?;
     tx.commit().await?;
     Ok(Json(import.into()))
 }
@@ -299,21 +331,35 @@ pub async fn list_rows(
     caller.require(Access::Scope(Scope::LeadsRead))?;
     let limit = query.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(ApiError::invalid("limit", format!("limit must be between 1 and 200, got {limit}")));
+        return Err(ApiError::invalid(
+            "limit",
+            format!("limit must be between 1 and 200, got {limit}"),
+        ));
     }
     let after = match query.cursor.as_deref() {
-        Some(text) => text.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-            ApiError::invalid("cursor", "cursor is not one this server issued; pass the `next` value unchanged")
-        })?,
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "cursor",
+                    "cursor is not one this server issued; pass the `next` value unchanged",
+                )
+            })?,
         None => 0,
     };
     let mut tx = state.app.store.begin(caller.account).await?;
-    tx.get_import(ImportId(id)).await?.ok_or_else(|| ApiError::not_found("import"))?;
+    tx.get_import(ImportId(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("import"))?;
     let mut rows = tx.list_import_rows(ImportId(id), after, limit + 1).await?;
     tx.commit().await?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
-    let next = more.then(|| rows.last().map(|row| row.record_number.to_string())).flatten();
+    let next = more
+        .then(|| rows.last().map(|row| row.record_number.to_string()))
+        .flatten();
     Ok(Json(PageOf {
         items: rows.into_iter().map(RowView::from).collect(),
         next,

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use rekindle_auth::Scope;
 use rekindle_domain::lead::LeadFields;
-use rekindle_domain::{CustomFields, LeadId, LeadStatus, Tier};
+use rekindle_domain::{ContactKind, CustomFields, LeadId, LeadStatus, Tier};
 use rekindle_store::{Lead, LeadFilter, NewLead, Signal, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -204,7 +204,10 @@ pub async fn get_lead(
 ) -> Result<Json<LeadView>, ApiError> {
     caller.require(Access::Scope(Scope::LeadsRead))?;
     let mut tx = state.app.store.begin(caller.account).await?;
-    let lead = tx.get_lead(LeadId(id)).await?.ok_or_else(|| ApiError::not_found("lead"))?;
+    let lead = tx
+        .get_lead(LeadId(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("lead"))?;
     tx.commit().await?;
     Ok(Json(lead.into()))
 }
@@ -221,14 +224,18 @@ pub async fn create_lead(
     let fields = apply(LeadFields::default(), &input)?;
     let id = LeadId::new();
     let now = Utc::now();
+    let score = rekindle_crews::score_lead(&fields, now);
     let mut tx = state.app.store.begin(caller.account).await?;
-    if let Some(email) = &fields.email {
-        if tx.suppressed_values(rekindle_domain::ContactKind::Email, &[email.as_str().to_owned()]).await?.len() == 1 {
-            return Err(ApiError::conflict(
-                "this email address is suppressed (it unsubscribed, bounced or was blocked); it cannot be added as a lead",
-            )
-            .with_field("email"));
-        }
+    if let Some(email) = &fields.email
+        && !tx
+            .suppressed_values(ContactKind::Email, &[email.as_str().to_owned()])
+            .await?
+            .is_empty()
+    {
+        return Err(ApiError::conflict(
+            "this email address is suppressed (it unsubscribed, bounced or was blocked); it cannot be added as a lead",
+        )
+        .with_field("email"));
     }
     tx.insert_lead(
         &NewLead {
@@ -241,12 +248,18 @@ pub async fn create_lead(
     )
     .await
     .map_err(duplicate_email)?;
-    let score = rekindle_crews::score_lead(&tx.get_lead(id).await?.ok_or_else(|| ApiError::not_found("lead"))?.fields, now);
     let reasons = serde_json::to_value(&score.reasons).unwrap_or_default();
-    tx.set_lead_score(id, score.score, score.tier, &reasons, now).await?;
-    tx.append_audit(&caller.audit("lead.create", "lead", Some(id.to_string())), now)
+    tx.set_lead_score(id, score.score, score.tier, &reasons, now)
         .await?;
-    let lead = tx.get_lead(id).await?.ok_or_else(|| ApiError::not_found("lead"))?;
+    tx.append_audit(
+        &caller.audit("lead.create", "lead", Some(id.to_string())),
+        now,
+    )
+    .await?;
+    let lead = tx
+        .get_lead(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("lead"))?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(lead.into())))
 }
@@ -264,9 +277,14 @@ pub async fn update_lead(
     let id = LeadId(id);
     let now = Utc::now();
     let mut tx = state.app.store.begin(caller.account).await?;
-    let lead = tx.get_lead(id).await?.ok_or_else(|| ApiError::not_found("lead"))?;
+    let lead = tx
+        .get_lead(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("lead"))?;
     let fields = apply(lead.fields, &input)?;
-    tx.update_lead_fields(id, &fields, now).await.map_err(duplicate_email)?;
+    tx.update_lead_fields(id, &fields, now)
+        .await
+        .map_err(duplicate_email)?;
     let changed: Vec<&str> = changed_fields(&input);
     tx.append_audit(
         &caller
@@ -275,7 +293,10 @@ pub async fn update_lead(
         now,
     )
     .await?;
-    let lead = tx.get_lead(id).await?.ok_or_else(|| ApiError::not_found("lead"))?;
+    let lead = tx
+        .get_lead(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("lead"))?;
     tx.commit().await?;
     Ok(Json(lead.into()))
 }
@@ -294,8 +315,11 @@ pub async fn delete_lead(
     if !tx.delete_lead(LeadId(id)).await? {
         return Err(ApiError::not_found("lead"));
     }
-    tx.append_audit(&caller.audit("lead.delete", "lead", Some(id.to_string())), now)
-        .await?;
+    tx.append_audit(
+        &caller.audit("lead.delete", "lead", Some(id.to_string())),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -313,10 +337,14 @@ pub async fn score_lead(
     let id = LeadId(id);
     let now = Utc::now();
     let mut tx = state.app.store.begin(caller.account).await?;
-    let lead = tx.get_lead(id).await?.ok_or_else(|| ApiError::not_found("lead"))?;
+    let lead = tx
+        .get_lead(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("lead"))?;
     let score = rekindle_crews::score_lead(&lead.fields, now);
     let reasons = serde_json::to_value(&score.reasons).unwrap_or_default();
-    tx.set_lead_score(id, score.score, score.tier, &reasons, now).await?;
+    tx.set_lead_score(id, score.score, score.tier, &reasons, now)
+        .await?;
     tx.append_audit(
         &caller
             .audit("lead.score", "lead", Some(id.to_string()))
@@ -324,7 +352,10 @@ pub async fn score_lead(
         now,
     )
     .await?;
-    let lead = tx.get_lead(id).await?.ok_or_else(|| ApiError::not_found("lead"))?;
+    let lead = tx
+        .get_lead(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("lead"))?;
     tx.commit().await?;
     Ok(Json(lead.into()))
 }
@@ -340,7 +371,9 @@ pub async fn list_signals(
     caller.require(Access::Scope(Scope::LeadsRead))?;
     let id = LeadId(id);
     let mut tx = state.app.store.begin(caller.account).await?;
-    tx.get_lead(id).await?.ok_or_else(|| ApiError::not_found("lead"))?;
+    tx.get_lead(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("lead"))?;
     let signals = tx.list_signals(id).await?;
     tx.commit().await?;
     // A lead has a handful of signals, read from its own fields; one page holds them all.
@@ -367,7 +400,8 @@ fn parse_option<T: std::str::FromStr>(
 fn duplicate_email(error: StoreError) -> ApiError {
     match error {
         StoreError::Conflict(_) => {
-            ApiError::conflict("another lead of this account has this email address").with_field("email")
+            ApiError::conflict("another lead of this account has this email address")
+                .with_field("email")
         }
         other => other.into(),
     }

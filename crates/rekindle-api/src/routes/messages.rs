@@ -76,7 +76,9 @@ pub async fn list_messages(
     caller.require(Access::Scope(Scope::MessagesRead))?;
     let page = page_request(query.cursor.as_deref(), query.limit)?;
     let mut tx = state.app.store.begin(caller.account).await?;
-    let messages = tx.list_messages(query.campaign_id.map(CampaignId), page).await?;
+    let messages = tx
+        .list_messages(query.campaign_id.map(CampaignId), page)
+        .await?;
     tx.commit().await?;
     Ok(Json(PageOf::map(messages, MessageView::from)))
 }

@@ -104,11 +104,19 @@ pub async fn ingest(
 ) -> Result<(StatusCode, Json<IngestedView>), ApiError> {
     caller.require(Access::Scope(Scope::RepliesWrite))?;
     let channel: Channel = input.channel.parse().map_err(|_| {
-        ApiError::invalid("channel", format!("channel {:?} is not one of email, sms, whatsapp", input.channel))
+        ApiError::invalid(
+            "channel",
+            format!(
+                "channel {:?} is not one of email, sms, whatsapp",
+                input.channel
+            ),
+        )
     })?;
     let from = match channel {
         Channel::Email => validate::email("from", &input.from)?.as_str().to_owned(),
-        Channel::Sms | Channel::Whatsapp => validate::phone("from", &input.from, None)?.as_str().to_owned(),
+        Channel::Sms | Channel::Whatsapp => validate::phone("from", &input.from, None)?
+            .as_str()
+            .to_owned(),
     };
     let inbound = InboundReply {
         channel,
@@ -125,7 +133,10 @@ pub async fn ingest(
             reply_id: ingested.reply_id.0,
             lead_id: ingested.lead_id.0,
             label: ingested.classification.label.as_str().to_owned(),
-            objection: ingested.classification.objection.map(|o| o.as_str().to_owned()),
+            objection: ingested
+                .classification
+                .objection
+                .map(|o| o.as_str().to_owned()),
             return_date: ingested.classification.return_date,
         }),
     ))

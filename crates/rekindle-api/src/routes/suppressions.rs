@@ -99,7 +99,9 @@ pub async fn add_suppression(
     let kind = parse_kind(&input.kind)?;
     let value = match kind {
         ContactKind::Email => validate::email("value", &input.value)?.as_str().to_owned(),
-        ContactKind::Phone => validate::phone("value", &input.value, None)?.as_str().to_owned(),
+        ContactKind::Phone => validate::phone("value", &input.value, None)?
+            .as_str()
+            .to_owned(),
     };
     let now = Utc::now();
     let mut tx = state.app.store.begin(caller.account).await?;
@@ -117,7 +119,11 @@ pub async fn add_suppression(
     }
     let found = find(&mut *tx, kind, &value).await?;
     tx.commit().await?;
-    let status = if added { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if added {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(found.into())))
 }
 
@@ -152,10 +158,15 @@ pub async fn remove_suppression(
     let now = Utc::now();
     let mut tx = state.app.store.begin(caller.account).await?;
     if !tx.remove_suppression(SuppressionId(id)).await? {
-        return Err(ApiError::not_found("suppression of this account (global ones cannot be removed)"));
+        return Err(ApiError::not_found(
+            "suppression of this account (global ones cannot be removed)",
+        ));
     }
-    tx.append_audit(&caller.audit("suppression.delete", "suppression", Some(id.to_string())), now)
-        .await?;
+    tx.append_audit(
+        &caller.audit("suppression.delete", "suppression", Some(id.to_string())),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -164,7 +175,10 @@ pub async fn remove_suppression(
 /// (`kind,value,reason,scope,created_at`).
 #[utoipa::path(get, path = "/api/v1/suppressions/export", tag = "suppressions", security(("bearer" = [])),
     responses((status = 200, content_type = "text/csv", body = String)))]
-pub async fn export_suppressions(State(state): State<ApiState>, caller: Caller) -> Result<Response, ApiError> {
+pub async fn export_suppressions(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
     caller.require(Access::Scope(Scope::SuppressionsRead))?;
     let now = Utc::now();
     let mut writer = csv::Writer::from_writer(Vec::new());
@@ -183,7 +197,11 @@ pub async fn export_suppressions(State(state): State<ApiState>, caller: Caller) 
                     item.kind.as_str(),
                     item.value.as_str(),
                     item.reason.as_str(),
-                    if item.account_id.is_none() { "global" } else { "account" },
+                    if item.account_id.is_none() {
+                        "global"
+                    } else {
+                        "account"
+                    },
                     item.created_at.to_rfc3339().as_str(),
                 ])
                 .map_err(csv_error)?;
@@ -207,7 +225,10 @@ pub async fn export_suppressions(State(state): State<ApiState>, caller: Caller) 
         .map_err(|error| ApiError::internal(&error.error()))?;
     let mut response = body.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
     headers.insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_static("attachment; filename=\"suppressions.csv\""),

@@ -69,9 +69,12 @@ impl TestServer {
         let address = listener.local_addr().unwrap();
         let router = rekindle_api::router(state.clone());
         let task = tokio::spawn(async move {
-            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-                .await
-                .unwrap();
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
         });
         Self {
             base: format!("http://{address}"),
@@ -92,7 +95,10 @@ impl TestServer {
 
     /// Signs up a new account and returns its owner's session.
     pub async fn signup(&self, company: &str) -> Session {
-        let email = format!("owner@{}.example.com", company.to_lowercase().replace(' ', "-"));
+        let email = format!(
+            "owner@{}.example.com",
+            company.to_lowercase().replace(' ', "-")
+        );
         let response = self
             .client
             .post(self.url("/api/v1/auth/signup"))

@@ -53,8 +53,16 @@ pub async fn preview_step(
         // The link names a message that will never exist, since previews are not stored.
         let unsubscribe = app
             .links
-            .unsubscribe_url(&base, account_id, lead.id, LinkTarget::Message(MessageId::new()), now)
-            .map_err(|e| ServiceError::Invalid(format!("cannot build the unsubscribe link: {e}")))?;
+            .unsubscribe_url(
+                &base,
+                account_id,
+                lead.id,
+                LinkTarget::Message(MessageId::new()),
+                now,
+            )
+            .map_err(|e| {
+                ServiceError::Invalid(format!("cannot build the unsubscribe link: {e}"))
+            })?;
         tasks.push(LeadTask {
             signals: tx
                 .list_signals(lead.id)
