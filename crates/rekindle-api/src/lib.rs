@@ -19,6 +19,6 @@ pub mod validate;
 
 mod router;
 
-pub use router::{PUBLIC_ROUTES, router};
+pub use router::{PUBLIC_ROUTES, router, router_with};
 pub use settings::{ApiSettings, RateLimits};
 pub use state::ApiState;

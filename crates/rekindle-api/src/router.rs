@@ -31,7 +31,21 @@ pub const PUBLIC_ROUTES: &[&str] = &[
 
 /// Builds the whole application: routes, OpenAPI document and layers.
 pub fn router(state: ApiState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// Builds the application with `extra` routes behind the same authentication,
+/// rate limits and outer layers as the API's own, for benchmarks that compare a
+/// handler with a minimal one. `extra` routes are not in the OpenAPI document.
+pub fn router_with(state: ApiState, extra: Router<ApiState>) -> Router {
     let (api, document) = api_routes(&state).split_for_parts();
+    let extra = extra
+        .route_layer(from_fn_with_state(state.clone(), rate_limit::per_caller))
+        .route_layer(from_fn_with_state(
+            state.clone(),
+            authenticate::require_caller,
+        ))
+        .with_state(state.clone());
     let document = std::sync::Arc::new(document);
     let settings = &state.settings;
 
@@ -47,6 +61,7 @@ pub fn router(state: ApiState) -> Router {
 
     Router::new()
         .merge(api)
+        .merge(extra)
         .merge(openapi)
         .method_not_allowed_fallback(|| async { axum::http::StatusCode::METHOD_NOT_ALLOWED })
         .fallback(|| async { axum::http::StatusCode::NOT_FOUND })

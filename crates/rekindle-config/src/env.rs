@@ -195,6 +195,8 @@ const FILE_SECRETS: &[&str] = &[
     "REKINDLE_MASTER_KEY",
     "REKINDLE_DATABASE_URL",
     "REKINDLE_DATABASE_ADMIN_URL",
+    "REKINDLE_OPERATOR_TOKEN",
+    "REKINDLE_REDIS_URL",
 ];
 
 /// Applies the environment on top of `config`.
