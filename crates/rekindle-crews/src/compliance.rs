@@ -241,6 +241,9 @@ impl SenderParts {
     /// "Name, Company", or whichever part is set.
     fn display(&self) -> Option<String> {
         match (self.name.is_empty(), self.company.is_empty()) {
+            (false, false) if self.name.eq_ignore_ascii_case(&self.company) => {
+                Some(self.name.clone())
+            }
             (false, false) => Some(format!("{}, {}", self.name, self.company)),
             (false, true) => Some(self.name.clone()),
             (true, false) => Some(self.company.clone()),

@@ -54,8 +54,9 @@ impl MessageFacts {
                 "sender name is missing: set the sender identity of the account",
             ));
         }
+        // A sender named after the company signs once, not "Acme Ltd" twice.
         let sender_company = Some(clean_text(&request.sender.company, MAX_SENDER_CHARS))
-            .filter(|company| !company.is_empty());
+            .filter(|company| !company.is_empty() && !company.eq_ignore_ascii_case(&sender_name));
 
         Ok(Self {
             name: safe.first_name,
