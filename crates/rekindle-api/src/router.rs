@@ -31,21 +31,30 @@ pub const PUBLIC_ROUTES: &[&str] = &[
 
 /// Builds the whole application: routes, OpenAPI document and layers.
 pub fn router(state: ApiState) -> Router {
-    router_with(state, Router::new())
+    build(state, None)
 }
 
 /// Builds the application with `extra` routes behind the same authentication,
 /// rate limits and outer layers as the API's own, for benchmarks that compare a
 /// handler with a minimal one. `extra` routes are not in the OpenAPI document.
 pub fn router_with(state: ApiState, extra: Router<ApiState>) -> Router {
+    build(state, Some(extra))
+}
+
+fn build(state: ApiState, extra: Option<Router<ApiState>>) -> Router {
     let (api, document) = api_routes(&state).split_for_parts();
-    let extra = extra
-        .route_layer(from_fn_with_state(state.clone(), rate_limit::per_caller))
-        .route_layer(from_fn_with_state(
-            state.clone(),
-            authenticate::require_caller,
-        ))
-        .with_state(state.clone());
+    // axum rejects a route layer on a router without routes, so only a given
+    // router gets the layers.
+    let extra = match extra {
+        Some(extra) => extra
+            .route_layer(from_fn_with_state(state.clone(), rate_limit::per_caller))
+            .route_layer(from_fn_with_state(
+                state.clone(),
+                authenticate::require_caller,
+            ))
+            .with_state(state.clone()),
+        None => Router::new(),
+    };
     let document = std::sync::Arc::new(document);
     let settings = &state.settings;
 

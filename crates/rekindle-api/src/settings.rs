@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use rekindle_auth::ExternalConfig;
 use rekindle_ratelimit::Quota;
 
 use crate::middleware::client_ip::TrustedProxies;
@@ -31,6 +32,9 @@ pub struct ApiSettings {
     /// Bearer token for `/readyz`; readiness is refused without it.
     pub operator_token: Option<String>,
     pub limits: RateLimits,
+    /// Tokens of an external identity provider (Supabase, Auth0, Keycloak...)
+    /// accepted next to our own; `None` accepts only ours.
+    pub external_identity: Option<ExternalConfig>,
 }
 
 /// Request budgets. Each is a number of requests per period, refilled
@@ -88,6 +92,7 @@ impl Default for ApiSettings {
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             operator_token: None,
             limits: RateLimits::default(),
+            external_identity: None,
         }
     }
 }

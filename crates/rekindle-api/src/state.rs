@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use rekindle_auth::{ACCESS_TOKEN_KEY_PURPOSE, AccessTokenIssuer, AuthError, derive_key};
+use rekindle_auth::{
+    ACCESS_TOKEN_KEY_PURPOSE, AccessTokenIssuer, AuthError, ExternalVerifier, derive_key,
+};
 use rekindle_ratelimit::Limiters;
 use rekindle_services::App;
 
@@ -16,6 +18,8 @@ pub struct Inner {
     pub app: App,
     pub settings: ApiSettings,
     pub tokens: AccessTokenIssuer,
+    /// Verifier of an external identity provider's tokens, when configured.
+    pub external: Option<ExternalVerifier>,
     pub limiters: Limiters,
 }
 
@@ -33,10 +37,16 @@ impl ApiState {
             settings.token_audience.clone(),
             settings.access_token_ttl,
         )?;
+        let external = settings
+            .external_identity
+            .clone()
+            .map(ExternalVerifier::new)
+            .transpose()?;
         Ok(Self(Arc::new(Inner {
             app,
             settings,
             tokens,
+            external,
             limiters,
         })))
     }

@@ -408,3 +408,80 @@ async fn members_cannot_administer_the_account() {
     expect_problem(response, 403, "forbidden").await;
     harness.finish().await;
 }
+
+const SUPABASE_SECRET: &str = "super-secret-jwt-token-with-at-least-32-characters-long";
+
+fn supabase_token(subject: &str, audience: &str) -> String {
+    let now = Utc::now().timestamp();
+    let claims = json!({
+        "sub": subject, "aud": audience, "role": "authenticated",
+        "email": "external@example.com", "iat": now, "exp": now + 600,
+        "iss": "https://project.supabase.co/auth/v1",
+    });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(SUPABASE_SECRET.as_bytes()).unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn external_provider_tokens_map_to_linked_users() {
+    let harness = Harness::sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = common::settings(dir.path());
+    settings.external_identity = Some(rekindle_auth::ExternalConfig::shared_secret(
+        SUPABASE_SECRET.as_bytes().to_vec(),
+    ));
+    let server = TestServer::start_with(
+        &harness,
+        dir,
+        settings,
+        rekindle_ratelimit::Limiters::in_memory(1000),
+    )
+    .await;
+    let owner = server.signup("Federated").await;
+    let response = server
+        .post(
+            &owner,
+            "/api/v1/users",
+            json!({ "email": "external@example.com", "role": "member", "external_subject": "supabase-user-1" }),
+        )
+        .await;
+    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+
+    let me = server
+        .client
+        .get(server.url("/api/v1/auth/me"))
+        .bearer_auth(supabase_token("supabase-user-1", "authenticated"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let me: Value = me.json().await.unwrap();
+    assert_eq!(me["user"]["email"], "external@example.com");
+    assert_eq!(me["user"]["role"], "member");
+    assert_eq!(me["account"]["id"], owner.account_id.as_str());
+
+    // A subject nobody linked, and a token for another audience, are refused.
+    let response = server
+        .client
+        .get(server.url("/api/v1/auth/me"))
+        .bearer_auth(supabase_token("supabase-user-2", "authenticated"))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(response, 401, "unknown_external_user").await;
+    let response = server
+        .client
+        .get(server.url("/api/v1/auth/me"))
+        .bearer_auth(supabase_token("supabase-user-1", "anon"))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(response, 401, "wrong_audience").await;
+    // Our own tokens keep working next to the provider's.
+    assert_eq!(server.get(&owner, "/api/v1/auth/me").await.status(), 200);
+    harness.finish().await;
+}

@@ -127,6 +127,29 @@ pub const ENV_KEYS: &[(&str, Setter)] = &[
             number("REKINDLE_RATE_LIMIT_AI_CONCURRENCY", v, 1, 1000)?;
         Ok(())
     }),
+    ("REKINDLE_AUTH_EXTERNAL_HS256_SECRET", |c, v| {
+        c.auth.external_hs256_secret = Some(Secret::new(v));
+        Ok(())
+    }),
+    ("REKINDLE_AUTH_EXTERNAL_JWKS_URL", |c, v| {
+        url::Url::parse(v).map_err(|_| {
+            invalid(
+                "REKINDLE_AUTH_EXTERNAL_JWKS_URL",
+                v,
+                "an absolute URL such as https://example.eu.auth0.com/.well-known/jwks.json",
+            )
+        })?;
+        c.auth.external_jwks_url = Some(v.to_owned());
+        Ok(())
+    }),
+    ("REKINDLE_AUTH_EXTERNAL_AUDIENCE", |c, v| {
+        c.auth.external_audience = v.to_owned();
+        Ok(())
+    }),
+    ("REKINDLE_AUTH_EXTERNAL_ISSUER", |c, v| {
+        c.auth.external_issuer = (!v.trim().is_empty()).then(|| v.to_owned());
+        Ok(())
+    }),
     ("REKINDLE_OUTBOX_DIR", |c, v| {
         c.outbox.dir = Some(PathBuf::from(v));
         Ok(())
@@ -197,6 +220,7 @@ const FILE_SECRETS: &[&str] = &[
     "REKINDLE_DATABASE_ADMIN_URL",
     "REKINDLE_OPERATOR_TOKEN",
     "REKINDLE_REDIS_URL",
+    "REKINDLE_AUTH_EXTERNAL_HS256_SECRET",
 ];
 
 /// Applies the environment on top of `config`.

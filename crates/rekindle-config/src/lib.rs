@@ -74,6 +74,33 @@ pub struct Config {
     pub worker: WorkerConfig,
     pub import: ImportConfig,
     pub log: LogConfig,
+    pub auth: AuthConfig,
+}
+
+/// Tokens of an external identity provider, accepted next to Rekindle's own.
+/// Set either the HS256 secret (as Supabase issues tokens) or the JWKS URL.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Shared HS256 secret of the provider (Supabase's JWT secret).
+    pub external_hs256_secret: Option<Secret>,
+    /// URL of the provider's JSON Web Key Set, for RS256 and ES256 tokens.
+    pub external_jwks_url: Option<String>,
+    /// Required `aud` claim of external tokens.
+    pub external_audience: String,
+    /// Required `iss` claim of external tokens; any issuer when empty.
+    pub external_issuer: Option<String>,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            external_hs256_secret: None,
+            external_jwks_url: None,
+            external_audience: "authenticated".into(),
+            external_issuer: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -215,6 +242,7 @@ impl Default for Config {
             worker: WorkerConfig::default(),
             import: ImportConfig::default(),
             log: LogConfig::default(),
+            auth: AuthConfig::default(),
         }
     }
 }

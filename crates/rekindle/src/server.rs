@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use rekindle_api::middleware::client_ip::{IpNet, TrustedProxies};
 use rekindle_api::{ApiSettings, ApiState, RateLimits};
+use rekindle_auth::{ExternalConfig, JwksAlgorithm};
 use rekindle_config::Config;
 use rekindle_ratelimit::{Limiters, Quota, RedisConfig};
 use rekindle_services::App;
@@ -43,6 +44,7 @@ pub fn api_settings(config: &Config) -> anyhow::Result<ApiSettings> {
             .operator_token
             .as_ref()
             .map(|t| t.expose().to_owned()),
+        external_identity: external_identity(config)?,
         limits: RateLimits {
             public_per_ip: per_minute(limits.public_per_minute)?,
             login_per_ip: per_minute(limits.login_per_minute)?,
@@ -53,6 +55,27 @@ pub fn api_settings(config: &Config) -> anyhow::Result<ApiSettings> {
             ai_concurrency: limits.ai_concurrency,
         },
     })
+}
+
+/// Reads the external identity provider's settings, if any.
+fn external_identity(config: &Config) -> anyhow::Result<Option<ExternalConfig>> {
+    let auth = &config.auth;
+    let base = match (&auth.external_hs256_secret, &auth.external_jwks_url) {
+        (Some(_), Some(_)) => anyhow::bail!(
+            "set either REKINDLE_AUTH_EXTERNAL_HS256_SECRET or REKINDLE_AUTH_EXTERNAL_JWKS_URL, not both"
+        ),
+        (Some(secret), None) => ExternalConfig::shared_secret(secret.expose().as_bytes().to_vec()),
+        (None, Some(url)) => {
+            let url = url::Url::parse(url).context("invalid REKINDLE_AUTH_EXTERNAL_JWKS_URL")?;
+            ExternalConfig::jwks(url, &[JwksAlgorithm::Rs256, JwksAlgorithm::Es256])
+        }
+        (None, None) => return Ok(None),
+    };
+    let mut external = base.with_audience(auth.external_audience.clone());
+    if let Some(issuer) = &auth.external_issuer {
+        external = external.with_issuer(issuer.clone());
+    }
+    Ok(Some(external))
 }
 
 /// Builds the API state: settings, token keys and the rate limiters.

@@ -64,20 +64,57 @@ async fn authenticate(
     let token = parse_bearer(header).map_err(|error| auth_error(&error))?;
     match Credential::classify(token).map_err(|error| auth_error(&error))? {
         Credential::ApiKey(key) => api_key(state, key).await,
-        Credential::Jwt(token) => {
-            let claims = state
-                .tokens
-                .verify_at(token, Utc::now())
-                .map_err(|error| auth_error(&error))?;
-            Ok((
+        Credential::Jwt(token) => match state.tokens.verify_at(token, Utc::now()) {
+            Ok(claims) => Ok((
                 claims.acc,
                 Principal::User {
                     id: claims.sub,
                     role: claims.role,
                 },
-            ))
-        }
+            )),
+            // A token another issuer signed may come from the external provider.
+            Err(
+                error @ (AuthError::WrongIssuer
+                | AuthError::InvalidSignature
+                | AuthError::DisallowedAlgorithm { .. }),
+            ) if state.external.is_some() => {
+                external_user(state, token).await.map_err(|external| {
+                    tracing::debug!(own = %error, "token rejected by both verifiers");
+                    external
+                })
+            }
+            Err(error) => Err(auth_error(&error)),
+        },
     }
+}
+
+/// Verifies a token of the external identity provider and finds the
+/// Rekindle user linked to its subject.
+async fn external_user(state: &ApiState, token: &str) -> Result<(AccountId, Principal), ApiError> {
+    let Some(verifier) = &state.external else {
+        return Err(auth_error(&AuthError::InvalidSignature));
+    };
+    let identity = verifier
+        .verify(token)
+        .await
+        .map_err(|error| auth_error(&error))?;
+    let mut tx = state.app.store.begin_system("external-auth").await?;
+    let user = tx.find_user_by_external_subject(&identity.subject).await?;
+    tx.commit().await?;
+    let user = user.ok_or_else(|| {
+        tracing::warn!(issuer = %identity.issuer, "external token for a subject with no Rekindle user");
+        ApiError::unauthorized(
+            "unknown_external_user",
+            "your identity provider signed you in, but no Rekindle user is linked to your account there; ask an owner to add you with your external subject",
+        )
+    })?;
+    Ok((
+        user.account_id,
+        Principal::User {
+            id: user.id,
+            role: user.role,
+        },
+    ))
 }
 
 async fn api_key(state: &ApiState, key: &str) -> Result<(AccountId, Principal), ApiError> {

@@ -26,8 +26,11 @@ pub struct NewUserRequest {
     pub email: String,
     /// `owner`, `admin` or `member`. Only an owner may add an owner.
     pub role: String,
-    /// Initial password, at least 12 characters.
-    pub password: String,
+    /// Initial password, at least 12 characters. Optional for a user who signs
+    /// in only through the external identity provider.
+    pub password: Option<String>,
+    /// The user's subject (`sub` claim) at the external identity provider.
+    pub external_subject: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
@@ -74,11 +77,25 @@ pub async fn add_user(
     {
         return Err(ApiError::forbidden("only an owner may add another owner"));
     }
-    check_password_policy(&body.password, Some(email.as_str()))
-        .map_err(|error| ApiError::invalid("password", error.to_string()))?;
-    let hash = hash_password_async(body.password)
-        .await
-        .map_err(|error| ApiError::internal(&error))?;
+    let external_subject =
+        validate::optional_text("external_subject", body.external_subject.as_deref(), 255)?;
+    let hash = match body.password {
+        Some(password) => {
+            check_password_policy(&password, Some(email.as_str()))
+                .map_err(|error| ApiError::invalid("password", error.to_string()))?;
+            let hash = hash_password_async(password)
+                .await
+                .map_err(|error| ApiError::internal(&error))?;
+            Some(hash)
+        }
+        None if external_subject.is_some() => None,
+        None => {
+            return Err(ApiError::invalid(
+                "password",
+                "give a password, or an external_subject for a user of the external identity provider",
+            ));
+        }
+    };
 
     let now = Utc::now();
     let mut tx = state.app.store.begin(caller.account).await?;
@@ -87,16 +104,17 @@ pub async fn add_user(
             &NewUser {
                 id: UserId::new(),
                 email: email.as_str().to_owned(),
-                password_hash: Some(hash),
+                password_hash: hash,
                 role,
-                external_subject: None,
+                external_subject,
             },
             now,
         )
         .await
         .map_err(|error| match error {
             StoreError::Conflict(_) => {
-                ApiError::conflict("a user with this email already exists").with_field("email")
+                ApiError::conflict("a user with this email or external subject already exists")
+                    .with_field("email")
             }
             other => other.into(),
         })?;
