@@ -78,9 +78,8 @@ async fn authenticate(
                 | AuthError::InvalidSignature
                 | AuthError::DisallowedAlgorithm { .. }),
             ) if state.external.is_some() => {
-                external_user(state, token).await.map_err(|external| {
+                external_user(state, token).await.inspect_err(|_| {
                     tracing::debug!(own = %error, "token rejected by both verifiers");
-                    external
                 })
             }
             Err(error) => Err(auth_error(&error)),
