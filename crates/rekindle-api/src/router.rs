@@ -14,7 +14,8 @@ use crate::auth::{api_keys, authenticate, sessions, users};
 use crate::middleware::{client_ip, deadline, problems, rate_limit, request_id, security_headers};
 use crate::openapi::ApiDoc;
 use crate::routes::{
-    account, analytics, audit, campaigns, health, imports, leads, messages, replies, suppressions,
+    account, analytics, audit, campaigns, health, imports, jobs, leads, messages, replies,
+    suppressions,
 };
 use crate::state::ApiState;
 
@@ -142,6 +143,10 @@ fn api_routes(state: &ApiState) -> OpenApiRouter {
         .routes(routes!(suppressions::export_suppressions))
         .routes(routes!(analytics::funnel))
         .routes(routes!(audit::list_audit))
+        .routes(routes!(audit::verify_audit))
+        .routes(routes!(jobs::list_jobs))
+        .routes(routes!(jobs::retry_job))
+        .routes(routes!(sessions::change_password))
         .route_layer(deadline.clone());
 
     // Operations that call the AI crew: their own budgets and concurrency cap.

@@ -92,6 +92,8 @@ async fn seed_account_a(server: &TestServer, a: &common::Session) -> HashMap<&'s
         .await
         .unwrap();
 
+    let dead_job = common::dead_job(server, a).await;
+    ids.insert("/api/v1/jobs/", dead_job);
     ids.insert("/api/v1/leads/", lead);
     ids.insert("/api/v1/campaigns/", campaign_id);
     ids.insert("/api/v1/messages/", message_id);

@@ -144,26 +144,34 @@ pub async fn verify_all(store: &dyn crate::Store) -> Result<VerifyReport, crate:
 
     for account in accounts {
         report.accounts += 1;
-        let head = tx.audit_head(account).await?;
-        let mut verifier = ChainVerifier::new(head);
-        let mut after = 0;
-        let outcome = 'chain: loop {
-            let page = tx.list_audit(account, after, VERIFY_PAGE).await?;
-            let Some(last) = page.last() else {
-                break 'chain verifier.finish();
-            };
-            after = last.seq;
-            for entry in &page {
-                if let Err(chain_break) = verifier.push(entry) {
-                    break 'chain Err(chain_break);
-                }
-            }
-        };
-        match outcome {
+        match verify_account(tx.as_mut(), account).await? {
             Ok(entries) => report.entries += entries,
             Err(chain_break) => report.breaks.push(chain_break),
         }
     }
     tx.commit().await?;
     Ok(report)
+}
+
+/// Verifies one account's chain in pages. The outer error is a storage
+/// failure, the inner one the first break found.
+pub async fn verify_account(
+    tx: &mut dyn crate::SystemTx,
+    account: rekindle_domain::AccountId,
+) -> Result<Result<u64, ChainBreak>, crate::StoreError> {
+    let head = tx.audit_head(account).await?;
+    let mut verifier = ChainVerifier::new(head);
+    let mut after = 0;
+    loop {
+        let page = tx.list_audit(account, after, VERIFY_PAGE).await?;
+        let Some(last) = page.last() else {
+            return Ok(verifier.finish());
+        };
+        after = last.seq;
+        for entry in &page {
+            if let Err(chain_break) = verifier.push(entry) {
+                return Ok(Err(chain_break));
+            }
+        }
+    }
 }

@@ -269,6 +269,14 @@ pub trait TenantTx: Send {
 
     // Jobs enqueued in the same transaction as the change that needs them.
     async fn enqueue_job(&mut self, job: &NewJob, now: DateTime<Utc>) -> Result<JobId, StoreError>;
+    /// Lists this account's jobs, in id order.
+    async fn list_jobs(
+        &mut self,
+        status: Option<JobStatus>,
+        page: PageRequest,
+    ) -> Result<Page<Job>, StoreError>;
+    /// Puts one of this account's dead jobs back in the queue.
+    async fn retry_dead_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<bool, StoreError>;
 
     // Crew runs.
     async fn insert_crew_run(&mut self, run: &NewCrewRun) -> Result<(), StoreError>;
@@ -382,6 +390,15 @@ pub trait SystemTx: Send {
         &mut self,
         account: AccountId,
         family: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+    /// Replaces a user's password hash and revokes the user's refresh tokens,
+    /// so other sessions end. Returns how many tokens were revoked.
+    async fn set_password(
+        &mut self,
+        account: AccountId,
+        user: UserId,
+        password_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
     /// Finds a live (not revoked) API key by its hash.

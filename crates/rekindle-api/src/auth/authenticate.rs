@@ -77,11 +77,9 @@ async fn authenticate(
                 error @ (AuthError::WrongIssuer
                 | AuthError::InvalidSignature
                 | AuthError::DisallowedAlgorithm { .. }),
-            ) if state.external.is_some() => {
-                external_user(state, token).await.inspect_err(|_| {
-                    tracing::debug!(own = %error, "token rejected by both verifiers");
-                })
-            }
+            ) if state.external.is_some() => external_user(state, token).await.inspect_err(|_| {
+                tracing::debug!(own = %error, "token rejected by both verifiers");
+            }),
             Err(error) => Err(auth_error(&error)),
         },
     }

@@ -77,6 +77,14 @@ pub struct TokenResponse {
     pub refresh_expires_at: DateTime<Utc>,
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// At least 12 characters.
+    pub new_password: String,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
     pub id: Uuid,
@@ -439,4 +447,54 @@ fn audit(
     record.ip = Some(ip.0.to_string());
     record.request_id = Some(request_id.0.clone());
     record
+}
+
+/// Changes the signed-in user's password and ends the user's other sessions.
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", security(("bearer" = [])),
+    request_body = PasswordChange,
+    responses((status = 204), (status = 401, body = crate::problem::Problem),
+              (status = 422, body = crate::problem::Problem)))]
+pub async fn change_password(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    let user_id = caller.user_id().ok_or_else(|| {
+        ApiError::forbidden("an API key has no password; sign in as a user to change one")
+    })?;
+    let mut tx = state.app.store.begin_system("password").await?;
+    let user = tx
+        .get_user(caller.account, user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    let current = tx
+        .find_user_by_email(&user.email)
+        .await?
+        .and_then(|credentials| credentials.password_hash);
+    let valid = match current {
+        Some(hash) => verify_password_async(hash, body.current_password)
+            .await
+            .map_err(|error| ApiError::internal(&error))?,
+        None => false,
+    };
+    if !valid {
+        tracing::warn!(account_id = %caller.account, user_id = %user_id, "password change with a wrong current password");
+        return Err(ApiError::invalid(
+            "current_password",
+            "the current password is wrong",
+        ));
+    }
+    check_password_policy(&body.new_password, Some(&user.email))
+        .map_err(|error| ApiError::invalid("new_password", error.to_string()))?;
+    let hash = hash_password_async(body.new_password)
+        .await
+        .map_err(|error| ApiError::internal(&error))?;
+    let now = Utc::now();
+    let revoked = tx.set_password(caller.account, user_id, &hash, now).await?;
+    let record = caller
+        .audit("user.password_change", "user", Some(user_id.to_string()))
+        .with_changes(json!({ "revoked_tokens": revoked }));
+    tx.append_audit(caller.account, &record, now).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
 }

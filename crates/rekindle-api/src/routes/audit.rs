@@ -99,3 +99,43 @@ pub async fn list_audit(
         next,
     }))
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditVerification {
+    /// True when every entry links to the previous one, no hash was altered and
+    /// the chain ends at the head stored on the account.
+    pub intact: bool,
+    /// Entries checked before the end or the first break.
+    pub entries: u64,
+    /// What broke the chain, if it is broken.
+    pub problem: Option<String>,
+}
+
+/// Checks the account's hash chain, as `rekindle audit verify` does.
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", security(("bearer" = [])),
+    responses((status = 200, body = AuditVerification), (status = 403, body = Problem)))]
+pub async fn verify_audit(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Json<AuditVerification>, ApiError> {
+    caller.require(Access::Admin)?;
+    let mut tx = state.app.store.begin_system("audit-verify").await?;
+    let outcome = rekindle_store::audit::verify_account(tx.as_mut(), caller.account).await?;
+    tx.commit().await?;
+    let result = match outcome {
+        Ok(entries) => AuditVerification {
+            intact: true,
+            entries,
+            problem: None,
+        },
+        Err(chain_break) => {
+            tracing::error!(account_id = %caller.account, %chain_break, "audit chain is broken");
+            AuditVerification {
+                intact: false,
+                entries: 0,
+                problem: Some(chain_break.to_string()),
+            }
+        }
+    };
+    Ok(Json(result))
+}

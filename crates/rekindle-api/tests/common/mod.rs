@@ -195,6 +195,18 @@ impl Drop for TestServer {
     }
 }
 
+/// Makes a job of the session's account fail for good, and returns its id.
+pub async fn dead_job(server: &TestServer, session: &Session) -> String {
+    let account = rekindle_domain::AccountId(session.account_id.parse().unwrap());
+    let mut job = rekindle_store::NewJob::now("no_such_job_kind", json!({}));
+    job.max_attempts = 1;
+    let mut tx = server.store().begin(account).await.unwrap();
+    let id = tx.enqueue_job(&job, chrono::Utc::now()).await.unwrap();
+    tx.commit().await.unwrap();
+    server.run_jobs().await;
+    id.to_string()
+}
+
 pub struct Session {
     pub token: String,
     pub refresh: String,

@@ -256,3 +256,33 @@ async fn find_api_key(conn: &mut Conn, key_hash: &str) -> Result<Option<ApiKey>,
         .map_err(map_error)?;
     row.as_ref().map(api_key_from_row).transpose()
 }
+
+async fn set_password(
+    conn: &mut Conn,
+    account: AccountId,
+    user: UserId,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let updated = sqlx::query("UPDATE users SET password_hash = $3 WHERE account_id = $1 AND id = $2")
+        .bind(account.0)
+        .bind(user.0)
+        .bind(password_hash)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_error)?;
+    if updated.rows_affected() == 0 {
+        return Err(StoreError::not_found("user", user));
+    }
+    let revoked = sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = $3 \
+         WHERE account_id = $1 AND user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(account.0)
+    .bind(user.0)
+    .bind(micros(now))
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(revoked.rows_affected())
+}

@@ -200,3 +200,44 @@ async fn queue_state(
     .map_err(map_error)?;
     Ok((due, next))
 }
+
+async fn list_account_jobs(
+    conn: &mut Conn,
+    account: AccountId,
+    status: Option<JobStatus>,
+    page: PageRequest,
+) -> Result<Page<Job>, StoreError> {
+    let sql = format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE account_id = $1 AND id > $2 \
+         AND ($3 IS NULL OR status = $3) ORDER BY id LIMIT $4"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(account.0)
+        .bind(page.after_uuid())
+        .bind(status.map(JobStatus::as_str))
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(conn)
+        .await
+        .map_err(map_error)?;
+    let items = rows.iter().map(job_from_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(items, page.limit, |item| item.id.0))
+}
+
+async fn retry_account_job(
+    conn: &mut Conn,
+    account: AccountId,
+    id: JobId,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let result = sqlx::query(
+        "UPDATE jobs SET status = 'queued', attempts = 0, run_at = $3, updated_at = $3 \
+         WHERE account_id = $1 AND id = $2 AND status = 'dead'",
+    )
+    .bind(account.0)
+    .bind(id.0)
+    .bind(micros(now))
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(result.rows_affected() == 1)
+}

@@ -378,6 +378,14 @@ impl TenantTx for SqlTenantTx {
     async fn list_audit(&mut self, after_seq: i64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         list_audit(&mut self.tx, self.account, after_seq, limit).await
     }
+
+    async fn list_jobs(&mut self, status: Option<JobStatus>, page: PageRequest) -> Result<Page<Job>, StoreError> {
+        list_account_jobs(&mut self.tx, self.account, status, page).await
+    }
+
+    async fn retry_dead_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        retry_account_job(&mut self.tx, self.account, id, now).await
+    }
 }
 
 pub struct SqlSystemTx {
@@ -452,6 +460,16 @@ impl SystemTx for SqlSystemTx {
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
         revoke_refresh_family(&mut self.tx, account, family, now).await
+    }
+
+    async fn set_password(
+        &mut self,
+        account: AccountId,
+        user: UserId,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        set_password(&mut self.tx, account, user, password_hash, now).await
     }
 
     async fn find_api_key(&mut self, key_hash: &str) -> Result<Option<ApiKey>, StoreError> {

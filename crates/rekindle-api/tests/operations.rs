@@ -1,0 +1,97 @@
+//! What owners and admins run the account with: dead jobs, the audit chain
+//! check, and password changes.
+
+mod common;
+
+use common::{PASSWORD, TestServer, expect_problem};
+use rekindle_store_conformance::Harness;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    dead_jobs_are_listed_and_retried => dead_jobs_are_listed_and_retried,
+    audit_verify_detects_tampering => audit_verify_detects_tampering,
+);
+
+async fn dead_jobs_are_listed_and_retried(harness: &Harness) {
+    let server = TestServer::start(harness).await;
+    let owner = server.signup("Operations").await;
+    let job = common::dead_job(&server, &owner).await;
+
+    let dead: Value = server.get(&owner, "/api/v1/jobs?status=dead").await.json().await.unwrap();
+    let items = dead["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], job.as_str());
+    assert_eq!(items[0]["error_class"], "permanent");
+
+    let response = server.post(&owner, &format!("/api/v1/jobs/{job}/retry"), json!({})).await;
+    assert_eq!(response.status(), 202);
+    let queued: Value = server.get(&owner, "/api/v1/jobs?status=queued").await.json().await.unwrap();
+    assert_eq!(queued["items"][0]["id"], job.as_str());
+    assert_eq!(queued["items"][0]["attempts"], 0);
+    // Only a dead job can be retried.
+    let response = server.post(&owner, &format!("/api/v1/jobs/{job}/retry"), json!({})).await;
+    expect_problem(response, 404, "not_found").await;
+}
+
+async fn audit_verify_detects_tampering(harness: &Harness) {
+    let server = TestServer::start(harness).await;
+    let owner = server.signup("Audited").await;
+    server.create_lead(&owner, "audited@example.com").await;
+
+    let report: Value = server.get(&owner, "/api/v1/audit/verify").await.json().await.unwrap();
+    assert_eq!(report["intact"], true, "{report}");
+    assert!(report["entries"].as_u64().unwrap() >= 3);
+
+    // The owner switches the append-only triggers off to tamper, as an attacker
+    // with database access could.
+    let disable = match harness {
+        Harness::Sqlite { .. } => "DROP TRIGGER IF EXISTS audit_log_no_update;",
+        Harness::Postgres { .. } => "ALTER TABLE audit_log DISABLE TRIGGER USER;",
+    };
+    harness
+        .owner_execute(&format!(
+            "{disable} UPDATE audit_log SET action = 'lead.read' WHERE action = 'lead.create';"
+        ))
+        .await;
+    let report: Value = server.get(&owner, "/api/v1/audit/verify").await.json().await.unwrap();
+    assert_eq!(report["intact"], false, "{report}");
+    assert!(report["problem"].as_str().unwrap().contains("modified"), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_change_ends_other_sessions() {
+    let harness = Harness::sqlite().await;
+    let server = TestServer::start(&harness).await;
+    let owner = server.signup("Rotating").await;
+
+    let response = server
+        .post(&owner, "/api/v1/auth/password", json!({ "current_password": "not it at all", "new_password": "another long passphrase" }))
+        .await;
+    let problem = expect_problem(response, 422, "validation_failed").await;
+    assert_eq!(problem["field"], "current_password");
+
+    let response = server
+        .post(&owner, "/api/v1/auth/password", json!({ "current_password": PASSWORD, "new_password": "another long passphrase" }))
+        .await;
+    assert_eq!(response.status(), 204);
+
+    // The sign-up session's refresh token no longer works; the new password does.
+    let response = server
+        .client
+        .post(server.url("/api/v1/auth/refresh"))
+        .json(&json!({ "refresh_token": owner.refresh }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let login = |password: &str| {
+        server
+            .client
+            .post(server.url("/api/v1/auth/login"))
+            .json(&json!({ "email": owner.email, "password": password }))
+            .send()
+    };
+    assert_eq!(login(PASSWORD).await.unwrap().status(), 401);
+    assert_eq!(login("another long passphrase").await.unwrap().status(), 200);
+    harness.finish().await;
+}
