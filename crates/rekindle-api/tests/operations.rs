@@ -17,19 +17,33 @@ async fn dead_jobs_are_listed_and_retried(harness: &Harness) {
     let owner = server.signup("Operations").await;
     let job = common::dead_job(&server, &owner).await;
 
-    let dead: Value = server.get(&owner, "/api/v1/jobs?status=dead").await.json().await.unwrap();
+    let dead: Value = server
+        .get(&owner, "/api/v1/jobs?status=dead")
+        .await
+        .json()
+        .await
+        .unwrap();
     let items = dead["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["id"], job.as_str());
     assert_eq!(items[0]["error_class"], "permanent");
 
-    let response = server.post(&owner, &format!("/api/v1/jobs/{job}/retry"), json!({})).await;
+    let response = server
+        .post(&owner, &format!("/api/v1/jobs/{job}/retry"), json!({}))
+        .await;
     assert_eq!(response.status(), 202);
-    let queued: Value = server.get(&owner, "/api/v1/jobs?status=queued").await.json().await.unwrap();
+    let queued: Value = server
+        .get(&owner, "/api/v1/jobs?status=queued")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(queued["items"][0]["id"], job.as_str());
     assert_eq!(queued["items"][0]["attempts"], 0);
     // Only a dead job can be retried.
-    let response = server.post(&owner, &format!("/api/v1/jobs/{job}/retry"), json!({})).await;
+    let response = server
+        .post(&owner, &format!("/api/v1/jobs/{job}/retry"), json!({}))
+        .await;
     expect_problem(response, 404, "not_found").await;
 }
 
@@ -38,7 +52,12 @@ async fn audit_verify_detects_tampering(harness: &Harness) {
     let owner = server.signup("Audited").await;
     server.create_lead(&owner, "audited@example.com").await;
 
-    let report: Value = server.get(&owner, "/api/v1/audit/verify").await.json().await.unwrap();
+    let report: Value = server
+        .get(&owner, "/api/v1/audit/verify")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(report["intact"], true, "{report}");
     assert!(report["entries"].as_u64().unwrap() >= 3);
 
@@ -53,9 +72,17 @@ async fn audit_verify_detects_tampering(harness: &Harness) {
             "{disable} UPDATE audit_log SET action = 'lead.read' WHERE action = 'lead.create';"
         ))
         .await;
-    let report: Value = server.get(&owner, "/api/v1/audit/verify").await.json().await.unwrap();
+    let report: Value = server
+        .get(&owner, "/api/v1/audit/verify")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(report["intact"], false, "{report}");
-    assert!(report["problem"].as_str().unwrap().contains("modified"), "{report}");
+    assert!(
+        report["problem"].as_str().unwrap().contains("modified"),
+        "{report}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,7 +98,11 @@ async fn password_change_ends_other_sessions() {
     assert_eq!(problem["field"], "current_password");
 
     let response = server
-        .post(&owner, "/api/v1/auth/password", json!({ "current_password": PASSWORD, "new_password": "another long passphrase" }))
+        .post(
+            &owner,
+            "/api/v1/auth/password",
+            json!({ "current_password": PASSWORD, "new_password": "another long passphrase" }),
+        )
         .await;
     assert_eq!(response.status(), 204);
 
@@ -92,6 +123,9 @@ async fn password_change_ends_other_sessions() {
             .send()
     };
     assert_eq!(login(PASSWORD).await.unwrap().status(), 401);
-    assert_eq!(login("another long passphrase").await.unwrap().status(), 200);
+    assert_eq!(
+        login("another long passphrase").await.unwrap().status(),
+        200
+    );
     harness.finish().await;
 }

@@ -33,7 +33,9 @@ pub struct AuditView {
     pub action: String,
     pub target_type: String,
     pub target_id: Option<String>,
-    #[schema(value_type = Object)]
+    /// What changed (field names and counts, never secrets or message bodies);
+    /// null when the action has no details.
+    #[schema(value_type = Option<Object>)]
     pub changes: Value,
     pub ip: Option<String>,
     pub request_id: Option<String>,

@@ -12,7 +12,7 @@ use rekindle_domain::lead::LeadFields;
 use rekindle_domain::{ContactKind, CustomFields, LeadId, LeadStatus, Tier};
 use rekindle_store::{Lead, LeadFilter, NewLead, Signal, StoreError};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -56,12 +56,21 @@ pub struct LeadView {
     pub score: Option<u8>,
     /// `hot`, `warm` or `cold`; null until scored.
     pub tier: Option<String>,
-    /// Why the lead got its score.
-    #[schema(value_type = Object)]
-    pub score_reasons: Value,
+    /// Why the lead got its score, one line per factor.
+    pub score_reasons: Vec<ScoreReasonView>,
     pub import_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// One factor of a lead's score.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ScoreReasonView {
+    /// Such as `recency`, `engagement`, `seniority` or `note_cue`.
+    pub factor: String,
+    /// Points this factor added (negative when it took some away).
+    pub points: i32,
+    pub detail: String,
 }
 
 impl From<Lead> for LeadView {
@@ -93,7 +102,8 @@ impl From<Lead> for LeadView {
             status: lead.status.as_str().to_owned(),
             score: lead.score,
             tier: lead.tier.map(|t| t.as_str().to_owned()),
-            score_reasons: lead.score_reasons,
+            // Stored by the scorer in this shape; anything else reads as no reasons.
+            score_reasons: serde_json::from_value(lead.score_reasons).unwrap_or_default(),
             import_id: lead.import_id.map(|id| id.0),
             created_at: lead.created_at,
             updated_at: lead.updated_at,
