@@ -2,9 +2,9 @@
 //! for a web app, a script or an integration.
 //!
 //! Every request gets a request id, security headers, a deadline and a body
-//! limit; every error is RFC 9457 problem details; every route outside the
-//! public list needs a bearer credential (an access token or an API key), and
-//! is rate limited per caller and per account.
+//! limit. Every error is RFC 9457 problem details. Every route outside the
+//! public list needs a bearer credential (an access token or an API key) and is
+//! rate limited per caller and per account.
 
 pub mod auth;
 pub mod extract;

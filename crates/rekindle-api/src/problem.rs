@@ -28,7 +28,7 @@ pub struct Problem {
     /// Short summary of the problem type.
     pub title: String,
     pub status: u16,
-    /// What went wrong with this request, and how to fix it.
+    /// Explanation of this occurrence, with the fix.
     pub detail: String,
     /// Stable machine-readable code, such as `validation_failed`.
     pub code: String,
@@ -61,7 +61,7 @@ impl ApiError {
         }
     }
 
-    /// A 422 naming the field at fault.
+    /// Builds a 422 that names the field at fault.
     pub fn invalid(field: impl Into<String>, detail: impl Into<String>) -> Self {
         Self {
             field: Some(field.into()),
@@ -104,7 +104,7 @@ impl ApiError {
         }
     }
 
-    /// A 500 whose cause goes to the log only.
+    /// Builds a 500 and logs its cause, which the client never sees.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "request failed");
         Self::new(

@@ -21,7 +21,7 @@ pub struct ApiSettings {
     pub body_limit_bytes: usize,
     /// Largest CSV upload.
     pub upload_limit_bytes: u64,
-    /// Where uploads wait for the import job.
+    /// Directory where uploads wait for the import job.
     pub upload_dir: PathBuf,
     pub trusted_proxies: TrustedProxies,
     /// Issuer and audience of our access tokens.

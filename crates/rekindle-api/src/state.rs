@@ -1,5 +1,5 @@
-//! What every handler shares: the services, the token issuer, the limiters
-//! and the settings.
+//! State shared by every handler: the services, the token issuer, the
+//! limiters and the settings.
 
 use std::sync::Arc;
 

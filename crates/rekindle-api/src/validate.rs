@@ -1,5 +1,5 @@
 //! Input checks shared by the handlers. Each failure is a 422 that names the
-//! field and says what would be accepted.
+//! field and the accepted form.
 
 use rekindle_domain::campaign::parse_time_zone;
 use rekindle_domain::{Email, Phone};
@@ -50,7 +50,7 @@ pub fn text(field: &str, text: &str, min: usize, max: usize) -> Result<String, A
     Ok(trimmed.to_owned())
 }
 
-/// An optional text field: `None` stays `None`, an empty string becomes `None`.
+/// Checks an optional text field: `None` and an empty string give `None`.
 pub fn optional_text(
     field: &str,
     value: Option<&str>,
@@ -93,7 +93,7 @@ pub fn non_negative(field: &str, value: i64) -> Result<i64, ApiError> {
     Ok(value)
 }
 
-/// An absolute http or https URL.
+/// Checks an absolute http or https URL.
 pub fn web_url(field: &str, text: &str) -> Result<String, ApiError> {
     let parsed = url::Url::parse(text.trim()).map_err(|error| {
         ApiError::invalid(

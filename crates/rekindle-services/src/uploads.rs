@@ -1,6 +1,6 @@
 //! Imports of uploaded files. The API stores the upload in the upload
 //! directory, creates the import record and enqueues an `import_file` job in one
-//! transaction, and answers 202; a worker then imports the file and deletes it.
+//! transaction, and returns 202. A worker then imports the file and deletes it.
 //! In a fleet, the upload directory must be shared by the API and worker hosts.
 
 use std::collections::BTreeMap;

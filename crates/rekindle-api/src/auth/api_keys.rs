@@ -22,7 +22,7 @@ use crate::validate;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKeyRequest {
-    /// What the key is for, such as `HubSpot sync`.
+    /// Purpose of the key, such as `HubSpot sync`.
     pub name: String,
     /// Scopes such as `leads:read`, `leads:write`, `campaigns:write`.
     pub scopes: Vec<String>,

@@ -1,6 +1,6 @@
-//! The authentication layer of every protected route: it reads the bearer
-//! credential, verifies it (an access token by signature, expiry, audience and
-//! issuer; an API key by its hash), and stores the [`Caller`] for the handler.
+//! The authentication layer of every protected route. It reads the bearer
+//! credential and verifies it: an access token by signature, expiry, audience
+//! and issuer, an API key by its hash. Then it stores the [`Caller`] for the handler.
 
 use std::net::IpAddr;
 
@@ -134,7 +134,7 @@ async fn api_key(state: &ApiState, key: &str) -> Result<(AccountId, Principal), 
     Ok((key.account_id, Principal::ApiKey { id: key.id, scopes }))
 }
 
-/// The 401 (or 503 when the identity provider is down) for a rejected credential.
+/// Builds the 401 for a rejected credential, or a 500 for a fault on our side.
 pub fn auth_error(error: &AuthError) -> ApiError {
     let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
     if status.is_server_error() {

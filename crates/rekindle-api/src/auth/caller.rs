@@ -28,7 +28,7 @@ pub struct Caller {
     pub request_id: String,
 }
 
-/// What an operation needs.
+/// Permission an operation needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     /// A user of any role, or an API key with this scope.
@@ -51,7 +51,7 @@ impl Caller {
         }
     }
 
-    /// An audit record by this caller, with its address and request id.
+    /// Builds an audit record by this caller, with its address and request id.
     pub fn audit(&self, action: &str, target_type: &str, target_id: Option<String>) -> AuditRecord {
         let mut record = AuditRecord::new(self.actor(), action, target_type, target_id);
         record.ip = Some(self.ip.to_string());

@@ -2,8 +2,8 @@
 //!
 //! A login starts a session: a short-lived access token (JWT) and a refresh
 //! token in a new family. Each refresh revokes the presented token and issues
-//! the next one in the same family; presenting a revoked token again means it
-//! was stolen or replayed, so the whole family is revoked and the event audited.
+//! the next one in the same family. A revoked token presented again was copied
+//! or replayed, so the whole family is revoked and the event audited.
 
 use axum::Json;
 use axum::extract::State;
@@ -368,7 +368,7 @@ pub async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Who the credential belongs to.
+/// Returns the account and user of the credential.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = MeResponse), (status = 401, body = crate::problem::Problem)))]
 pub async fn me(

@@ -121,7 +121,7 @@ mod tests {
     }
 
     #[test]
-    fn untrusted_peer_is_the_client_whatever_the_header_says() {
+    fn untrusted_peer_ignores_forwarded_header() {
         let peer: IpAddr = "203.0.113.7".parse().unwrap();
         assert_eq!(proxies(&[]).client_ip(peer, Some("198.51.100.1")), peer);
         assert_eq!(
@@ -131,7 +131,7 @@ mod tests {
     }
 
     #[test]
-    fn trusted_proxy_chain_yields_the_first_untrusted_hop_from_the_right() {
+    fn trusted_chain_yields_rightmost_client() {
         let peer: IpAddr = "10.0.0.2".parse().unwrap();
         let trusted = proxies(&["10.0.0.0/8"]);
         let client = trusted.client_ip(peer, Some("198.51.100.9, 203.0.113.5, 10.0.0.3"));

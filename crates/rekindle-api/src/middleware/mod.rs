@@ -1,6 +1,6 @@
-//! The layers every request passes, outermost first: request id and problem
-//! rendering, security headers, CORS, the deadline, the body limit; then, per
-//! route group, the client rate limit and authentication.
+//! The layers every request passes, outermost first: request id, problem
+//! rendering, client IP, security headers, CORS and the body limit. Each route
+//! group then adds its rate limit, authentication and deadline.
 
 pub mod client_ip;
 pub mod deadline;

@@ -1,7 +1,7 @@
 //! Renders every error response as problem details. A handler's `ApiError`
-//! travels in a response extension; any other response with an error status
+//! travels in a response extension. Any other response with an error status
 //! and no problem body (from axum's router or a layer) is replaced by the
-//! problem that stands for its status.
+//! problem for its status.
 
 use axum::body::Body;
 use axum::extract::Request;

@@ -1,8 +1,9 @@
-//! Rate limits. Unauthenticated routes count per client IP; login, refresh and
-//! sign-up have a much smaller per-IP budget because they guess secrets;
-//! authenticated routes count per user (or API key) and per account; and
-//! operations that call an LLM have their own small budgets and a cap on how
-//! many run at once per account. A refused request gets 429 with Retry-After.
+//! Rate limits. Unauthenticated routes count per client IP. Login, refresh and
+//! sign-up have a much smaller per-IP budget, because they are where secrets
+//! get guessed. Authenticated routes count per user (or API key) and per
+//! account. Operations that call an LLM have their own small budgets and a cap
+//! on how many run at once per account. A rejected request gets 429 with
+//! Retry-After.
 
 use std::time::Duration;
 

@@ -109,7 +109,7 @@ pub struct AuditVerification {
     pub intact: bool,
     /// Entries checked before the end or the first break.
     pub entries: u64,
-    /// What broke the chain, if it is broken.
+    /// Description of the first break, if the chain is broken.
     pub problem: Option<String>,
 }
 

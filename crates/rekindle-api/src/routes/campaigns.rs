@@ -119,7 +119,7 @@ pub struct PreviewItem {
     pub subject_b: Option<String>,
     pub body: Option<String>,
     pub scheduled_at: Option<DateTime<Utc>>,
-    /// Why the crew could not write for this lead, and at which stage.
+    /// Stage and reason, when the crew could not write for this lead.
     pub error: Option<String>,
 }
 
@@ -385,7 +385,7 @@ pub async fn list_steps(
 ) -> Result<Json<PageOf<StepView>>, ApiError> {
     caller.require(Access::Scope(Scope::CampaignsRead))?;
     let view = load(&state, &caller, CampaignId(id)).await?;
-    // A campaign has at most 10 steps; one page holds them all.
+    // A campaign has at most 10 steps, so one page contains them all.
     Ok(Json(PageOf {
         items: view.steps.unwrap_or_default(),
         next: None,

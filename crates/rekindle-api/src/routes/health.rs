@@ -1,5 +1,5 @@
-//! Liveness and readiness. `/healthz` says only that the process is up: it
-//! needs no credential and reveals nothing. `/readyz` reports the database,
+//! Liveness and readiness. `/healthz` reports only that the process is up, so
+//! it needs no credential and reveals nothing. `/readyz` reports the database,
 //! the job queue and the providers, and needs the operator token.
 
 use axum::Json;
@@ -34,7 +34,7 @@ pub struct Readiness {
 pub struct Check {
     pub ok: bool,
     pub latency_ms: u64,
-    /// What failed, in general terms; the details are in the log.
+    /// General description of the failure. The details are in the log.
     pub error: Option<String>,
 }
 

@@ -38,7 +38,7 @@ pub struct ImportView {
     pub rejected: i64,
     pub suppressed: i64,
     pub warnings: i64,
-    /// Why the file stopped being read, if it did; rows stored before it stay.
+    /// Reason the file stopped being read, if it did. Rows stored before it stay.
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -99,7 +99,7 @@ pub struct UploadAccepted {
     pub import_id: Uuid,
     /// `pending` until a worker picks the file up.
     pub status: String,
-    /// Where to follow the import.
+    /// URL of the import's status.
     pub status_url: String,
 }
 

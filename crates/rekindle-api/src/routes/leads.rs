@@ -23,9 +23,9 @@ use crate::problem::{ApiError, Problem};
 use crate::state::ApiState;
 use crate::validate;
 
-/// Longest notes field, in characters.
+/// Maximum length of the notes field, in characters.
 pub const MAX_NOTES_CHARS: usize = 5000;
-/// Longest name, company, title and other short text fields, in characters.
+/// Maximum length of name, company, title and other short text fields, in characters.
 pub const MAX_SHORT_TEXT_CHARS: usize = 200;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -56,7 +56,7 @@ pub struct LeadView {
     pub score: Option<u8>,
     /// `hot`, `warm` or `cold`; null until scored.
     pub tier: Option<String>,
-    /// Why the lead got its score, one line per factor.
+    /// Reasons for the score, one per factor.
     pub score_reasons: Vec<ScoreReasonView>,
     pub import_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
@@ -386,7 +386,7 @@ pub async fn list_signals(
         .ok_or_else(|| ApiError::not_found("lead"))?;
     let signals = tx.list_signals(id).await?;
     tx.commit().await?;
-    // A lead has a handful of signals, read from its own fields; one page holds them all.
+    // A lead has a handful of signals, read from its own fields, so one page contains them all.
     Ok(Json(PageOf {
         items: signals.into_iter().map(SignalView::from).collect(),
         next: None,

@@ -33,7 +33,7 @@ pub struct MessageView {
     pub provider_message_id: Option<String>,
     pub scheduled_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
-    /// Why the message was not sent, when it was not.
+    /// Reason the message was not sent, when it was not.
     pub error: Option<String>,
 }
 

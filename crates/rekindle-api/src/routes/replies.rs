@@ -62,7 +62,7 @@ pub struct ReplyInput {
     pub subject: Option<String>,
     /// The reply text, up to 20,000 characters.
     pub text: String,
-    /// `Message-ID` the reply answers, without angle brackets.
+    /// `Message-ID` of the message this reply is to, without angle brackets.
     pub in_reply_to: Option<String>,
     /// When it arrived; now when absent.
     pub received_at: Option<DateTime<Utc>>,
