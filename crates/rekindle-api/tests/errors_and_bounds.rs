@@ -297,3 +297,35 @@ async fn duplicate_emails_are_conflicts() {
     expect_problem(response, 409, "conflict").await;
     harness.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_allows_only_configured_origins() {
+    let harness = Harness::sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = common::settings(dir.path());
+    settings.cors_origins = vec!["https://app.example.com".into()];
+    let server = TestServer::start_with(
+        &harness,
+        dir,
+        settings,
+        rekindle_ratelimit::Limiters::in_memory(1000),
+    )
+    .await;
+    let preflight = |origin: &'static str| {
+        server
+            .client
+            .request(reqwest::Method::OPTIONS, server.url("/api/v1/leads"))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .send()
+    };
+    let allowed = preflight("https://app.example.com").await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    let other = preflight("https://evil.example.net").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    harness.finish().await;
+}

@@ -33,3 +33,49 @@ pub async fn enforce(State(limit): State<Duration>, request: Request, next: Next
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::Request;
+    use axum::middleware::from_fn_with_state;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    fn app() -> Router {
+        Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    "late"
+                }),
+            )
+            .route("/fast", get(|| async { "ok" }))
+            .layer(from_fn_with_state(Duration::from_secs(5), enforce))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn slow_request_gets_503_with_retry_after() {
+        let response = app()
+            .oneshot(Request::get("/slow").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let error = response.extensions().get::<ApiError>().unwrap();
+        assert_eq!(error.code, "deadline_exceeded");
+        assert_eq!(error.retry_after, Some(Duration::from_secs(1)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fast_request_passes() {
+        let response = app()
+            .oneshot(Request::get("/fast").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+}
