@@ -150,6 +150,87 @@ pub const ENV_KEYS: &[(&str, Setter)] = &[
         c.auth.external_issuer = (!v.trim().is_empty()).then(|| v.to_owned());
         Ok(())
     }),
+    ("REKINDLE_EMAIL_PROVIDER", |c, v| {
+        if !matches!(v, "outbox" | "smtp" | "sendgrid") {
+            return Err(invalid(
+                "REKINDLE_EMAIL_PROVIDER",
+                v,
+                "outbox, smtp or sendgrid",
+            ));
+        }
+        c.email.provider = v.to_owned();
+        Ok(())
+    }),
+    ("REKINDLE_SMTP_HOST", |c, v| {
+        c.email.smtp_host = Some(v.to_owned());
+        Ok(())
+    }),
+    ("REKINDLE_SMTP_PORT", |c, v| {
+        c.email.smtp_port = Some(number("REKINDLE_SMTP_PORT", v, 1, 65_535)?);
+        Ok(())
+    }),
+    ("REKINDLE_SMTP_SECURITY", |c, v| {
+        if !matches!(v, "starttls" | "tls" | "plaintext") {
+            return Err(invalid(
+                "REKINDLE_SMTP_SECURITY",
+                v,
+                "starttls, tls or plaintext",
+            ));
+        }
+        c.email.smtp_security = v.to_owned();
+        Ok(())
+    }),
+    ("REKINDLE_SMTP_USERNAME", |c, v| {
+        c.email.smtp_username = Some(v.to_owned());
+        Ok(())
+    }),
+    ("REKINDLE_SMTP_PASSWORD", |c, v| {
+        c.email.smtp_password = Some(Secret::new(v));
+        Ok(())
+    }),
+    ("REKINDLE_SENDGRID_API_KEY", |c, v| {
+        c.email.sendgrid_api_key = Some(Secret::new(v));
+        Ok(())
+    }),
+    ("REKINDLE_SENDGRID_BASE_URL", |c, v| {
+        c.email.sendgrid_base_url = Some(v.to_owned());
+        Ok(())
+    }),
+    ("REKINDLE_EMAIL_TIMEOUT_SECONDS", |c, v| {
+        c.email.timeout_seconds = number("REKINDLE_EMAIL_TIMEOUT_SECONDS", v, 1, 300)?;
+        Ok(())
+    }),
+    ("REKINDLE_SMS_PROVIDER", |c, v| {
+        if !matches!(v, "outbox" | "twilio") {
+            return Err(invalid("REKINDLE_SMS_PROVIDER", v, "outbox or twilio"));
+        }
+        c.sms.provider = v.to_owned();
+        Ok(())
+    }),
+    ("REKINDLE_TWILIO_ACCOUNT_SID", |c, v| {
+        c.sms.twilio_account_sid = Some(v.to_owned());
+        Ok(())
+    }),
+    ("REKINDLE_TWILIO_AUTH_TOKEN", |c, v| {
+        c.sms.twilio_auth_token = Some(Secret::new(v));
+        Ok(())
+    }),
+    ("REKINDLE_TWILIO_FROM", |c, v| {
+        c.sms.twilio_from = Some(v.to_owned());
+        Ok(())
+    }),
+    ("REKINDLE_TWILIO_MESSAGING_SERVICE_SID", |c, v| {
+        c.sms.twilio_messaging_service_sid = Some(v.to_owned());
+        Ok(())
+    }),
+    ("REKINDLE_TWILIO_BASE_URL", |c, v| {
+        c.sms.twilio_base_url = Some(v.to_owned());
+        Ok(())
+    }),
+    ("REKINDLE_SMS_TIMEOUT_SECONDS", |c, v| {
+        c.sms.timeout_seconds = number("REKINDLE_SMS_TIMEOUT_SECONDS", v, 1, 300)?;
+        Ok(())
+    }),
     ("REKINDLE_OUTBOX_DIR", |c, v| {
         c.outbox.dir = Some(PathBuf::from(v));
         Ok(())
@@ -221,6 +302,9 @@ const FILE_SECRETS: &[&str] = &[
     "REKINDLE_OPERATOR_TOKEN",
     "REKINDLE_REDIS_URL",
     "REKINDLE_AUTH_EXTERNAL_HS256_SECRET",
+    "REKINDLE_SMTP_PASSWORD",
+    "REKINDLE_SENDGRID_API_KEY",
+    "REKINDLE_TWILIO_AUTH_TOKEN",
 ];
 
 /// Applies the environment on top of `config`.

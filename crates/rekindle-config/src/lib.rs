@@ -75,6 +75,75 @@ pub struct Config {
     pub import: ImportConfig,
     pub log: LogConfig,
     pub auth: AuthConfig,
+    pub email: EmailConfig,
+    pub sms: SmsConfig,
+}
+
+/// Which provider sends email, and its settings. `outbox` writes `.eml` files.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmailConfig {
+    /// `outbox`, `smtp` or `sendgrid`.
+    pub provider: String,
+    pub smtp_host: Option<String>,
+    /// 587 for STARTTLS, 465 for TLS when unset.
+    pub smtp_port: Option<u16>,
+    /// `starttls`, `tls`, or `plaintext` (loopback relays only).
+    pub smtp_security: String,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<Secret>,
+    pub sendgrid_api_key: Option<Secret>,
+    /// SendGrid's API base URL; a loopback mock in tests.
+    pub sendgrid_base_url: Option<String>,
+    /// Seconds one send may take before it counts as failed.
+    pub timeout_seconds: u64,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        Self {
+            provider: "outbox".into(),
+            smtp_host: None,
+            smtp_port: None,
+            smtp_security: "starttls".into(),
+            smtp_username: None,
+            smtp_password: None,
+            sendgrid_api_key: None,
+            sendgrid_base_url: None,
+            timeout_seconds: 15,
+        }
+    }
+}
+
+/// Which provider sends SMS, and its settings. `outbox` writes JSON files.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmsConfig {
+    /// `outbox` or `twilio`.
+    pub provider: String,
+    pub twilio_account_sid: Option<String>,
+    pub twilio_auth_token: Option<Secret>,
+    /// E.164 number messages are sent from, unless a messaging service is set.
+    pub twilio_from: Option<String>,
+    pub twilio_messaging_service_sid: Option<String>,
+    /// Twilio's API base URL; a loopback mock in tests.
+    pub twilio_base_url: Option<String>,
+    /// Seconds one send may take before it counts as failed.
+    pub timeout_seconds: u64,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        Self {
+            provider: "outbox".into(),
+            twilio_account_sid: None,
+            twilio_auth_token: None,
+            twilio_from: None,
+            twilio_messaging_service_sid: None,
+            twilio_base_url: None,
+            timeout_seconds: 15,
+        }
+    }
 }
 
 /// Tokens of an external identity provider, accepted next to Rekindle's own.
@@ -243,6 +312,8 @@ impl Default for Config {
             import: ImportConfig::default(),
             log: LogConfig::default(),
             auth: AuthConfig::default(),
+            email: EmailConfig::default(),
+            sms: SmsConfig::default(),
         }
     }
 }

@@ -7,6 +7,7 @@ mod commands;
 mod demo;
 mod runtime;
 mod server;
+mod transports;
 
 use clap::Parser;
 

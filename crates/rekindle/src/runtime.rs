@@ -64,11 +64,14 @@ pub fn settings(config: &Config) -> AppSettings {
 
 pub fn build_app(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
     let key = config.master_key();
-    App::with_outbox(
+    let mut app = App::with_outbox(
         store,
         config.outbox_dir(),
         key.expose().as_bytes(),
         settings(config),
     )
-    .context("cannot set up the services")
+    .context("cannot set up the services")?;
+    app.email = crate::transports::email_transport(config)?;
+    app.sms = crate::transports::sms_transport(config)?;
+    Ok(app)
 }

@@ -1,0 +1,202 @@
+//! The email and SMS transports the configuration names: the local outbox by
+//! default, or SMTP, SendGrid and Twilio. A missing setting is an error that
+//! names its variable, found at start-up instead of at the first send.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use rekindle_channels::{
+    EmailTransport, EmailTransportConfig, SecretString, SendgridConfig, SmsTransport,
+    SmsTransportConfig, SmtpConfig, SmtpSecurity, TwilioConfig, TwilioSender,
+    build_email_transport, build_sms_transport,
+};
+use rekindle_config::{Config, Secret};
+use rekindle_domain::Phone;
+
+/// Builds the email transport of `config.email.provider`.
+pub fn email_transport(config: &Config) -> anyhow::Result<Arc<dyn EmailTransport>> {
+    let email = &config.email;
+    let timeout = Duration::from_secs(email.timeout_seconds);
+    let selected = match email.provider.as_str() {
+        "outbox" => EmailTransportConfig::Outbox {
+            directory: config.outbox_dir().join("email"),
+        },
+        "smtp" => {
+            let host = required(
+                &email.smtp_host,
+                "REKINDLE_SMTP_HOST",
+                "the SMTP relay's host name",
+            )?;
+            let security = match email.smtp_security.as_str() {
+                "tls" => SmtpSecurity::ImplicitTls,
+                "plaintext" => SmtpSecurity::Plaintext,
+                _ => SmtpSecurity::StartTls,
+            };
+            let port = email.smtp_port.unwrap_or(security.default_port());
+            let mut smtp = SmtpConfig::new(host, port, security);
+            smtp.timeout = timeout;
+            let smtp = match (&email.smtp_username, &email.smtp_password) {
+                (Some(user), Some(password)) => {
+                    smtp.with_credentials(user.clone(), secret(password))
+                }
+                (None, None) => smtp,
+                _ => {
+                    bail!("set both REKINDLE_SMTP_USERNAME and REKINDLE_SMTP_PASSWORD, or neither")
+                }
+            };
+            EmailTransportConfig::Smtp(smtp)
+        }
+        "sendgrid" => {
+            let key = email.sendgrid_api_key.as_ref().context(
+                "REKINDLE_SENDGRID_API_KEY is required with REKINDLE_EMAIL_PROVIDER=sendgrid (an API key with Mail Send permission)",
+            )?;
+            let mut sendgrid = SendgridConfig::new(secret(key));
+            sendgrid.timeout = timeout;
+            if let Some(url) = &email.sendgrid_base_url {
+                sendgrid.base_url = url.parse().context("invalid REKINDLE_SENDGRID_BASE_URL")?;
+            }
+            EmailTransportConfig::Sendgrid(sendgrid)
+        }
+        other => bail!("unknown REKINDLE_EMAIL_PROVIDER {other:?}: use outbox, smtp or sendgrid"),
+    };
+    let provider = selected.provider();
+    let transport = build_email_transport(selected)
+        .with_context(|| format!("cannot set up the {provider} email transport"))?;
+    tracing::info!(provider, "email transport ready");
+    Ok(transport)
+}
+
+/// Builds the SMS transport of `config.sms.provider`.
+pub fn sms_transport(config: &Config) -> anyhow::Result<Arc<dyn SmsTransport>> {
+    let sms = &config.sms;
+    let selected = match sms.provider.as_str() {
+        "outbox" => SmsTransportConfig::Outbox {
+            directory: config.outbox_dir().join("sms"),
+        },
+        "twilio" => {
+            let sid = required(
+                &sms.twilio_account_sid,
+                "REKINDLE_TWILIO_ACCOUNT_SID",
+                "the AC... account SID",
+            )?;
+            let token = sms.twilio_auth_token.as_ref().context(
+                "REKINDLE_TWILIO_AUTH_TOKEN is required with REKINDLE_SMS_PROVIDER=twilio",
+            )?;
+            let sender = match (&sms.twilio_messaging_service_sid, &sms.twilio_from) {
+                (Some(service), _) => TwilioSender::MessagingService(service.clone()),
+                (None, Some(from)) => TwilioSender::Number(Phone::parse(from, None).map_err(|error| {
+                    anyhow::anyhow!("invalid REKINDLE_TWILIO_FROM {from:?}: {error}; use E.164 such as +447700900123")
+                })?),
+                (None, None) => bail!(
+                    "set REKINDLE_TWILIO_FROM (an E.164 number) or REKINDLE_TWILIO_MESSAGING_SERVICE_SID"
+                ),
+            };
+            let mut twilio = TwilioConfig::new(sid, secret(token), sender);
+            twilio.timeout = Duration::from_secs(sms.timeout_seconds);
+            if let Some(url) = &sms.twilio_base_url {
+                twilio.base_url = url.parse().context("invalid REKINDLE_TWILIO_BASE_URL")?;
+            }
+            SmsTransportConfig::Twilio(twilio)
+        }
+        other => bail!("unknown REKINDLE_SMS_PROVIDER {other:?}: use outbox or twilio"),
+    };
+    let transport = build_sms_transport(selected).context("cannot set up the SMS transport")?;
+    tracing::info!(provider = %sms.provider, "SMS transport ready");
+    Ok(transport)
+}
+
+fn required(value: &Option<String>, variable: &str, what: &str) -> anyhow::Result<String> {
+    value
+        .clone()
+        .filter(|value| !value.trim().is_empty())
+        .with_context(|| format!("{variable} is required: set it to {what}"))
+}
+
+fn secret(value: &Secret) -> SecretString {
+    SecretString::from(value.expose().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Config {
+        Config::load_from(
+            None,
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn outbox_is_the_default() {
+        assert!(email_transport(&config(&[])).is_ok());
+        assert!(sms_transport(&config(&[])).is_ok());
+    }
+
+    #[test]
+    fn missing_provider_settings_name_their_variable() {
+        let error = email_transport(&config(&[("REKINDLE_EMAIL_PROVIDER", "sendgrid")]))
+            .err()
+            .unwrap();
+        assert!(
+            format!("{error:#}").contains("REKINDLE_SENDGRID_API_KEY"),
+            "{error:#}"
+        );
+        let error = email_transport(&config(&[("REKINDLE_EMAIL_PROVIDER", "smtp")]))
+            .err()
+            .unwrap();
+        assert!(
+            format!("{error:#}").contains("REKINDLE_SMTP_HOST"),
+            "{error:#}"
+        );
+        let error = sms_transport(&config(&[
+            ("REKINDLE_SMS_PROVIDER", "twilio"),
+            (
+                "REKINDLE_TWILIO_ACCOUNT_SID",
+                "AC00000000000000000000000000000000",
+            ),
+            ("REKINDLE_TWILIO_AUTH_TOKEN", "token"),
+        ]))
+        .err()
+        .unwrap();
+        assert!(
+            format!("{error:#}").contains("REKINDLE_TWILIO_FROM"),
+            "{error:#}"
+        );
+    }
+
+    #[test]
+    fn configured_providers_build() {
+        let sendgrid = email_transport(&config(&[
+            ("REKINDLE_EMAIL_PROVIDER", "sendgrid"),
+            ("REKINDLE_SENDGRID_API_KEY", "SG.test-key.value"),
+        ]));
+        assert!(sendgrid.is_ok(), "{:?}", sendgrid.err());
+        let smtp = email_transport(&config(&[
+            ("REKINDLE_EMAIL_PROVIDER", "smtp"),
+            ("REKINDLE_SMTP_HOST", "smtp.example.com"),
+            ("REKINDLE_SMTP_USERNAME", "apikey"),
+            ("REKINDLE_SMTP_PASSWORD", "secret"),
+        ]));
+        assert!(smtp.is_ok(), "{:?}", smtp.err());
+        let twilio = sms_transport(&config(&[
+            ("REKINDLE_SMS_PROVIDER", "twilio"),
+            (
+                "REKINDLE_TWILIO_ACCOUNT_SID",
+                "AC00000000000000000000000000000000",
+            ),
+            ("REKINDLE_TWILIO_AUTH_TOKEN", "token"),
+            ("REKINDLE_TWILIO_FROM", "+447700900123"),
+        ]));
+        assert!(twilio.is_ok(), "{:?}", twilio.err());
+        // Plaintext SMTP to a remote host is rejected when the transport is built.
+        let plaintext = email_transport(&config(&[
+            ("REKINDLE_EMAIL_PROVIDER", "smtp"),
+            ("REKINDLE_SMTP_HOST", "smtp.example.com"),
+            ("REKINDLE_SMTP_SECURITY", "plaintext"),
+        ]));
+        assert!(plaintext.is_err());
+    }
+}
