@@ -94,12 +94,27 @@ async fn main() -> anyhow::Result<()> {
         derive_key(KEY, ACCESS_TOKEN_KEY_PURPOSE),
         "rekindle".into(),
         "rekindle-api".into(),
-        Duration::from_secs(3600),
+        // The server's own lifetime: it rejects tokens that claim a longer one.
+        ApiSettings::default().access_token_ttl,
     )?
     .issue(user, account, UserRole::Owner, Utc::now())?
     .token;
 
     let base = format!("http://{address}");
+    for path in ["/bench/fixed", "/api/v1/leads?limit=50"] {
+        let response = reqwest::Client::new()
+            .get(format!("{base}{path}"))
+            .bearer_auth(&token)
+            .send()
+            .await?;
+        let status = response.status();
+        if !status.is_success() {
+            bail!(
+                "{path} answered {status} before the run: {}",
+                response.text().await?
+            );
+        }
+    }
     let minimal = wrk(&format!("{base}/bench/fixed"), &token, seconds, connections)?;
     let leads = wrk(
         &format!("{base}/api/v1/leads?limit=50"),

@@ -15,6 +15,7 @@
 //! retry, and every real transport has its own timeout. Logs carry account,
 //! lead and message ids, never subjects, bodies, addresses or credentials.
 
+mod circuit;
 mod email;
 mod error;
 mod http;
@@ -28,6 +29,12 @@ mod smtp;
 mod transport;
 mod twilio;
 
+pub use circuit::{
+    CallPermit, CircuitBreaker, CircuitConfig, CircuitEmailTransport, CircuitObserver,
+    CircuitOpenError, CircuitRegistry, CircuitRegistryError, CircuitScope, CircuitSmsTransport,
+    CircuitState, Clock, DEFAULT_FAILURE_THRESHOLD, DEFAULT_MAX_CIRCUIT_KEYS, DEFAULT_OPEN_FOR,
+    NoopCircuitObserver, TokioClock,
+};
 pub use email::{
     EmailFooter, EmailOptions, InternetMessageId, MAX_BODY_BYTES, MAX_DISPLAY_NAME_CHARS,
     MAX_MESSAGE_ID_LEN, MAX_POSTAL_ADDRESS_CHARS, MAX_REFERENCES, MAX_SUBJECT_CHARS, NamedAddress,

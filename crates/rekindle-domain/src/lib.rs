@@ -10,6 +10,7 @@ pub mod lead;
 pub mod replies;
 pub mod scheduling;
 pub mod status;
+pub mod throttle;
 
 pub use contact::{ContactError, Email, Phone, PhoneOutcome};
 pub use custom_fields::{CustomFields, CustomFieldsError};

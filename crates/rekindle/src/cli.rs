@@ -22,8 +22,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the service: the job workers and schedulers (the HTTP API joins them
-    /// in a later release). Stops cleanly on Ctrl-C or SIGTERM.
+    /// Run the service: the HTTP API (on REKINDLE_LISTEN, default 127.0.0.1:8080)
+    /// with the job workers and schedulers. Stops cleanly on Ctrl-C or SIGTERM.
     Serve(ServeArgs),
     /// Run only the job workers, for a fleet where other processes serve HTTP.
     Worker(WorkerArgs),
@@ -45,7 +45,7 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Do not run workers in this process.
+    /// Serve only the HTTP API; run the workers with `rekindle worker` elsewhere.
     #[arg(long)]
     pub no_workers: bool,
 }

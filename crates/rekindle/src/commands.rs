@@ -23,8 +23,10 @@ use crate::{demo, runtime, server};
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut config = Config::load(cli.config.as_deref())?;
-    // The demo prints its own report; its logs stay quiet unless asked for.
-    if matches!(cli.command, Command::Demo(_)) && std::env::var_os("REKINDLE_LOG_LEVEL").is_none() {
+    // The demo and the import print their own report, so their logs stay quiet
+    // unless asked for.
+    let reports = matches!(cli.command, Command::Demo(_) | Command::Import(_));
+    if reports && std::env::var_os("REKINDLE_LOG_LEVEL").is_none() {
         config.log.level = "error".into();
     }
     runtime::init_logging(&config);
@@ -51,20 +53,36 @@ async fn serve(config: &Config, workers: bool) -> anyhow::Result<ExitCode> {
     let store = runtime::open_store(config).await?;
     let app = runtime::build_app(config, store)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        tracing::info!("shutdown requested");
-        let _ = stop.send(true);
-    });
+    let stop = Arc::new(stop);
+    {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutdown requested");
+            let _ = stop.send(true);
+        });
+    }
 
-    let mut api_stopped = stopped.clone();
+    // If the API fails or panics, the whole process stops instead of running
+    // workers behind a port that answers nothing.
     let api = {
-        let (config, app) = (config.clone(), app.clone());
+        let (config, app, stop) = (config.clone(), app.clone(), stop.clone());
+        let mut api_stopped = stopped.clone();
         tokio::spawn(async move {
             let shutdown = async move {
                 let _ = api_stopped.wait_for(|stop| *stop).await;
             };
-            server::serve_api(&config, app, shutdown).await
+            let served =
+                tokio::spawn(async move { server::serve_api(&config, app, shutdown).await });
+            let result = match served.await {
+                Ok(result) => result,
+                Err(error) => Err(anyhow::anyhow!("the HTTP server panicked: {error}")),
+            };
+            if let Err(error) = &result {
+                tracing::error!(error = %format!("{error:#}"), "the HTTP API stopped; stopping the workers too");
+                let _ = stop.send(true);
+            }
+            result
         })
     };
     if workers {

@@ -276,7 +276,9 @@ async fn print_scores(app: &App, account: AccountId) -> anyhow::Result<()> {
     println!("\n3. Scores (0 to 100: how worth another try each lead is)");
     print_tiers(&tiers);
     leads.sort_by_key(|lead| std::cmp::Reverse(lead.score));
-    println!("  Best leads:");
+    println!(
+        "  Best leads, each with the three reasons that weigh most (the full list is in the API):"
+    );
     for lead in leads.iter().take(TOP_LEADS) {
         let name = [
             lead.fields.first_name.as_deref(),
@@ -424,7 +426,7 @@ async fn print_report(
         f.leads, f.enrolled, f.sent, f.replied, f.positive, f.meetings, f.opted_out
     );
     println!(
-        "    replied counts people, not automatic replies; delivered ({}) and opened ({}) come from provider events, which the local outbox does not produce, so here they only count replied messages",
+        "    replied counts people, so an out-of-office notice is not a reply. The local outbox sends no delivery or open events, so delivered ({}) and opened ({}) only count messages that got a reply; no email was opened.",
         f.delivered, f.opened
     );
     println!(
@@ -439,7 +441,7 @@ async fn print_report(
         );
     }
     println!(
-        "  Unsubscribe links point at {} (REKINDLE_PUBLIC_BASE_URL); the page that serves them comes with the HTTP API.",
+        "  Unsubscribe links point at {} (REKINDLE_PUBLIC_BASE_URL); the page that serves them is not built yet.",
         app.settings.public_base_url
     );
     Ok(())

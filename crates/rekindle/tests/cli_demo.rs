@@ -244,6 +244,7 @@ async fn serve_runs_scheduler_and_stops_on_sigterm() {
     let child = rekindle(dir.path())
         .arg("serve")
         .env("REKINDLE_WORKER_POLL_INTERVAL_MS", "50")
+        .env("REKINDLE_LISTEN", "127.0.0.1:0")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -361,4 +362,112 @@ async fn import_command_on_postgres() {
 
     store.pool().close().await;
     database.drop_database().await.unwrap();
+}
+
+/// Starts `rekindle serve` on a free loopback port and returns the child with
+/// the base URL it printed.
+fn start_server(data_dir: &Path) -> (std::process::Child, String, std::thread::JoinHandle<String>) {
+    use std::io::BufRead;
+
+    let mut child = rekindle(data_dir)
+        .arg("serve")
+        .env("REKINDLE_LISTEN", "127.0.0.1:0")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    // Reads stderr to the end, so the child never blocks on a full pipe.
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(rest) = line.strip_prefix("Rekindle API listening on ") {
+                let base = rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                let _ = sender.send(base);
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let base = receiver
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("serve printed its address");
+    (child, base, reader)
+}
+
+#[tokio::test]
+async fn serve_answers_the_api_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, base, reader) = start_server(dir.path());
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap();
+
+    let health: serde_json::Value = client
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    let signup = client
+        .post(format!("{base}/api/v1/auth/signup"))
+        .json(&serde_json::json!({
+            "account_name": "Served Ltd", "email": "owner@served.example.com",
+            "password": "a long enough passphrase", "postal_address": "1 Served Street, Leeds LS1 1AA",
+            "time_zone": "Europe/London",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signup.status(), 201);
+
+    let terminated = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    let mut child = child;
+    let status = child.wait().unwrap();
+    let log = reader.join().unwrap();
+    assert!(status.success(), "serve did not stop cleanly: {log}");
+
+    // The account it created is in the database the CLI uses.
+    let store = SqliteStore::open(&dir.path().join("rekindle.sqlite"))
+        .await
+        .unwrap();
+    let mut tx = store.begin_system("test").await.unwrap();
+    let found = tx
+        .find_user_by_email("owner@served.example.com")
+        .await
+        .unwrap();
+    assert!(found.is_some());
+}
+
+#[tokio::test]
+async fn serve_exits_when_its_port_is_taken() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let output = rekindle(dir.path())
+        .arg("serve")
+        .env("REKINDLE_LISTEN", address.to_string())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot listen on"), "{stderr}");
 }

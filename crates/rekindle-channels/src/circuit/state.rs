@@ -9,6 +9,10 @@ use tokio::time::Instant;
 
 use super::CircuitConfig;
 
+/// The open period used when `now + open_for` does not fit in an `Instant`:
+/// about 30 years.
+const FAR_FUTURE: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
+
 /// The state of a circuit, as health checks and tests see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CircuitState {
@@ -78,9 +82,13 @@ pub(super) enum Admission {
 pub(super) enum Transition {
     Unchanged,
     /// A closed circuit reached the failure threshold.
-    Opened { consecutive_failures: u32 },
+    Opened {
+        consecutive_failures: u32,
+    },
     /// A half-open circuit's trial call failed.
-    Reopened { consecutive_failures: u32 },
+    Reopened {
+        consecutive_failures: u32,
+    },
     /// A half-open circuit's trial call succeeded.
     Closed,
 }
@@ -284,8 +292,14 @@ impl Machine {
     }
 
     fn open(&mut self, consecutive_failures: u32, now: Instant) {
+        // `Instant + Duration` panics on overflow, which only an absurd
+        // `open_for` such as `Duration::MAX` reaches. Such a circuit stays open
+        // for a practically unlimited time instead.
+        let until = now
+            .checked_add(self.config.open_for)
+            .unwrap_or_else(|| now + FAR_FUTURE);
         self.enter(Phase::Open {
-            until: now + self.config.open_for,
+            until,
             consecutive_failures,
         });
     }
