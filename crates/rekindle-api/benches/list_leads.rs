@@ -31,6 +31,8 @@ use rekindle_store_postgres::testing::{TEST_DATABASE_ENV, TestDatabase};
 
 const KEY: &[u8] = b"benchmark-master-key-0123456789abcdef-0123";
 const LEADS: usize = 2_000;
+/// Database connections of the API process.
+const POOL: u32 = 16;
 
 struct Run {
     requests_per_second: f64,
@@ -49,7 +51,9 @@ async fn main() -> anyhow::Result<()> {
     let database = TestDatabase::create("bench_list_leads")
         .await?
         .context("no PostgreSQL configured")?;
-    let store: Arc<dyn Store> = Arc::new(database.store().await?);
+    // A pool of the size a deployment would configure, not the tests' small one.
+    let store: Arc<dyn Store> =
+        Arc::new(rekindle_store_postgres::PostgresStore::connect(&database.app_url, POOL).await?);
     let (account, user) = seed(store.as_ref()).await?;
 
     let dir = tempfile::tempdir()?;

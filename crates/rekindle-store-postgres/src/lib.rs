@@ -136,10 +136,16 @@ impl Store for PostgresStore {
     }
 
     async fn begin(&self, account: AccountId) -> Result<Box<dyn TenantTx>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(map_error)?;
-        sqlx::query("SELECT set_config('rekindle.account_id', $1, true)")
-            .bind(account.to_string())
-            .execute(&mut *tx)
+        // BEGIN and the tenant setting travel in one round trip, as one simple
+        // query. The id is a formatted UUID (hex digits and hyphens only), so
+        // writing it into the statement cannot inject SQL.
+        let begin = format!(
+            "BEGIN; SELECT set_config('rekindle.account_id', '{}', true)",
+            account.0.hyphenated()
+        );
+        let tx = self
+            .pool
+            .begin_with(sqlx::AssertSqlSafe(begin))
             .await
             .map_err(map_error)?;
         Ok(Box::new(repo::SqlTenantTx::new(tx, account)))
@@ -147,9 +153,9 @@ impl Store for PostgresStore {
 
     async fn begin_system(&self, component: &str) -> Result<Box<dyn SystemTx>, StoreError> {
         tracing::trace!(component, "system transaction");
-        let mut tx = self.pool.begin().await.map_err(map_error)?;
-        sqlx::query("SELECT set_config('rekindle.system', 'on', true)")
-            .execute(&mut *tx)
+        let tx = self
+            .pool
+            .begin_with("BEGIN; SELECT set_config('rekindle.system', 'on', true)")
             .await
             .map_err(map_error)?;
         Ok(Box::new(repo::SqlSystemTx::new(tx)))
