@@ -31,8 +31,9 @@ use rekindle_store_postgres::testing::{TEST_DATABASE_ENV, TestDatabase};
 
 const KEY: &[u8] = b"benchmark-master-key-0123456789abcdef-0123";
 const LEADS: usize = 2_000;
-/// Database connections of the API process.
-const POOL: u32 = 16;
+/// Database connections of the API process (the `database.max_connections`
+/// default), unless `REKINDLE_BENCH_POOL` says otherwise.
+const DEFAULT_POOL: u64 = 8;
 
 struct Run {
     requests_per_second: f64,
@@ -48,12 +49,13 @@ async fn main() -> anyhow::Result<()> {
     }
     let seconds: u64 = env_number("REKINDLE_BENCH_SECONDS", 10);
     let connections: u64 = env_number("REKINDLE_BENCH_CONNECTIONS", 64);
+    let pool = env_number("REKINDLE_BENCH_POOL", DEFAULT_POOL) as u32;
     let database = TestDatabase::create("bench_list_leads")
         .await?
         .context("no PostgreSQL configured")?;
     // A pool of the size a deployment would configure, not the tests' small one.
     let store: Arc<dyn Store> =
-        Arc::new(rekindle_store_postgres::PostgresStore::connect(&database.app_url, POOL).await?);
+        Arc::new(rekindle_store_postgres::PostgresStore::connect(&app_url(&database.app_url), pool).await?);
     let (account, user) = seed(store.as_ref()).await?;
 
     let dir = tempfile::tempdir()?;
@@ -147,6 +149,17 @@ async fn main() -> anyhow::Result<()> {
         leads.requests_per_second / minimal.requests_per_second
     );
     Ok(())
+}
+
+/// The application role's URL, with TLS turned off unless
+/// `REKINDLE_BENCH_DATABASE_TLS` is set: the server is on loopback, where
+/// encryption only adds CPU work on both sides.
+fn app_url(url: &str) -> String {
+    if std::env::var_os("REKINDLE_BENCH_DATABASE_TLS").is_some() {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}sslmode=disable")
 }
 
 fn env_number(name: &str, default: u64) -> u64 {

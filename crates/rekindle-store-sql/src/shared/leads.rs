@@ -205,23 +205,56 @@ async fn list_leads(
     filter: &LeadFilter,
     page: PageRequest,
 ) -> Result<Page<Lead>, StoreError> {
+    // Only the filters in use go into the statement, so the planner sees
+    // `account_id = $1 AND id > $2 ORDER BY id` and walks the (account_id, id)
+    // index for one page, instead of a generic plan for every optional filter.
+    let mut conditions = String::new();
+    let mut values: Vec<String> = Vec::new();
+    let mut next = 3;
+    let mut add = |conditions: &mut String, template: &str, value: String| {
+        conditions.push_str(&template.replace("{}", &format!("${next}")));
+        values.push(value);
+        next += 1;
+    };
+    if let Some(tier) = filter.tier {
+        add(&mut conditions, " AND tier = {}", tier.as_str().to_owned());
+    }
+    if let Some(status) = filter.status {
+        add(&mut conditions, " AND status = {}", status.as_str().to_owned());
+    }
+    let search = filter.search.as_deref().map(like_pattern);
+    if let Some(pattern) = search {
+        add(
+            &mut conditions,
+            " AND (lower(email) LIKE {} ESCAPE '\\' OR lower(first_name) LIKE {} ESCAPE '\\' \
+             OR lower(last_name) LIKE {} ESCAPE '\\' OR lower(company) LIKE {} ESCAPE '\\' \
+             OR lower(external_id) LIKE {} ESCAPE '\\')",
+            pattern,
+        );
+    }
+    let import_param = filter.import_id.map(|_| {
+        let param = next;
+        next += 1;
+        param
+    });
+    if let Some(param) = import_param {
+        conditions.push_str(&format!(" AND import_id = ${param}"));
+    }
     let sql = format!(
-        "SELECT {LEAD_COLUMNS} FROM leads WHERE account_id = $1 AND id > $2 \
-         AND ($3 IS NULL OR tier = $3) AND ($4 IS NULL OR status = $4) \
-         AND ($5 IS NULL OR import_id = $5) \
-         AND ($6 IS NULL OR lower(email) LIKE $6 ESCAPE '\\' OR lower(first_name) LIKE $6 ESCAPE '\\' \
-              OR lower(last_name) LIKE $6 ESCAPE '\\' OR lower(company) LIKE $6 ESCAPE '\\' \
-              OR lower(external_id) LIKE $6 ESCAPE '\\') \
-         ORDER BY id LIMIT $7"
+        "SELECT {LEAD_COLUMNS} FROM leads WHERE account_id = $1 AND id > $2{conditions} \
+         ORDER BY id LIMIT ${next}"
     );
-    let pattern = filter.search.as_deref().map(like_pattern);
-    let rows = sqlx::query(AssertSqlSafe(sql))
+
+    let mut query = sqlx::query(AssertSqlSafe(sql))
         .bind(account.0)
-        .bind(page.after_uuid())
-        .bind(filter.tier.map(Tier::as_str))
-        .bind(filter.status.map(LeadStatus::as_str))
-        .bind(filter.import_id.map(|id| id.0))
-        .bind(pattern)
+        .bind(page.after_uuid());
+    for value in values {
+        query = query.bind(value);
+    }
+    if let Some(import) = filter.import_id {
+        query = query.bind(import.0);
+    }
+    let rows = query
         .bind(i64::from(page.limit) + 1)
         .fetch_all(conn)
         .await
