@@ -54,8 +54,9 @@ async fn main() -> anyhow::Result<()> {
         .await?
         .context("no PostgreSQL configured")?;
     // A pool of the size a deployment would configure, not the tests' small one.
-    let store: Arc<dyn Store> =
-        Arc::new(rekindle_store_postgres::PostgresStore::connect(&app_url(&database.app_url), pool).await?);
+    let store: Arc<dyn Store> = Arc::new(
+        rekindle_store_postgres::PostgresStore::connect(&app_url(&database.app_url), pool).await?,
+    );
     let (account, user) = seed(store.as_ref()).await?;
 
     let dir = tempfile::tempdir()?;

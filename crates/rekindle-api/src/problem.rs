@@ -186,7 +186,9 @@ impl From<ServiceError> for ApiError {
                 error.to_string(),
             ),
             ServiceError::Store(error) => error.into(),
-            ServiceError::Classified { message, .. } => Self::internal(&message),
+            ServiceError::Classified { message, .. } | ServiceError::Throttled { message, .. } => {
+                Self::internal(&message)
+            }
         }
     }
 }

@@ -46,9 +46,15 @@ pub async fn send_message(
         Ok(receipt) => record_sent(app, account_id, &message, receipt.provider_message_id).await,
         Err(error) if error.class().is_retryable() => {
             tracing::warn!(account_id = %account_id, message_id = %message.id, class = %error.class(), error = error.message(), "send failed; will retry");
-            Err(ServiceError::Classified {
-                class: error.class(),
-                message: error.message().to_owned(),
+            Err(match error.retry_after() {
+                Some(retry_after) => ServiceError::Throttled {
+                    message: error.message().to_owned(),
+                    retry_after,
+                },
+                None => ServiceError::Classified {
+                    class: error.class(),
+                    message: error.message().to_owned(),
+                },
             })
         }
         Err(error) => record_failed(app, account_id, &message, &error).await,

@@ -14,6 +14,12 @@ pub enum ServiceError {
     Import(#[from] rekindle_import::ImportError),
     #[error("{message}")]
     Classified { class: ErrorClass, message: String },
+    /// A provider asked us to slow down and said for how long (`Retry-After`).
+    #[error("{message}")]
+    Throttled {
+        message: String,
+        retry_after: std::time::Duration,
+    },
 }
 
 impl ServiceError {
@@ -32,6 +38,15 @@ impl ServiceError {
             ServiceError::Store(StoreError::Database(_)) => ErrorClass::Transient,
             ServiceError::Store(_) => ErrorClass::Permanent,
             ServiceError::Classified { class, .. } => *class,
+            ServiceError::Throttled { .. } => ErrorClass::RateLimited,
+        }
+    }
+
+    /// Returns the wait a provider asked for, when it gave one.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            ServiceError::Throttled { retry_after, .. } => Some(*retry_after),
+            _ => None,
         }
     }
 }

@@ -123,8 +123,12 @@ impl Worker {
             Err(error) => {
                 let class = error.class();
                 let message = error.to_string();
+                let delay = match error.retry_after() {
+                    Some(wait) => provider_delay(wait),
+                    None => retry_delay(job.attempts, class),
+                };
                 let retry = if class.is_retryable() && job.attempts < job.max_attempts {
-                    JobRetry::At(now + retry_delay(job.attempts, class))
+                    JobRetry::At(now + delay)
                 } else {
                     JobRetry::Dead
                 };
@@ -179,9 +183,25 @@ fn retry_delay(attempts: i32, class: ErrorClass) -> chrono::Duration {
     chrono::Duration::from_std(base.mul_f64(jitter)).unwrap_or(chrono::Duration::hours(1))
 }
 
+/// The wait a provider asked for (`Retry-After`), plus up to 10 % jitter so
+/// that the jobs it throttled together do not all return in the same second.
+fn provider_delay(wait: Duration) -> chrono::Duration {
+    let wait = wait.max(Duration::from_secs(1)).min(MAX_RETRY);
+    let jitter = rand::rng().random_range(1.0..1.1);
+    chrono::Duration::from_std(wait.mul_f64(jitter)).unwrap_or(chrono::Duration::hours(1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn provider_wait_is_honoured_with_a_little_jitter() {
+        let delay = provider_delay(Duration::from_secs(7)).num_milliseconds();
+        assert!((7_000..7_700).contains(&delay), "{delay}");
+        let tiny = provider_delay(Duration::from_millis(10)).num_milliseconds();
+        assert!((1_000..1_100).contains(&tiny), "{tiny}");
+    }
 
     #[test]
     fn retry_delay_grows_and_caps() {

@@ -1,6 +1,6 @@
-//! A campaign sent through a real provider transport (SendGrid, played by a
-//! mock server on loopback): every first-step email reaches the provider once,
-//! and the provider's message id is stored on the message.
+//! Campaigns sent through a real provider transport (SendGrid, played by a mock
+//! server on loopback): provider message ids are stored, and a provider that
+//! answers 429 with Retry-After is retried after that wait, then dead-lettered.
 
 mod common;
 
@@ -11,36 +11,33 @@ use rekindle_channels::{SecretString, SendgridConfig, SendgridTransport};
 use rekindle_domain::campaign::{CampaignSpec, SendingWindow, StepSpec};
 use rekindle_domain::*;
 use rekindle_import::ImportOptions;
-use rekindle_services::campaigns;
 use rekindle_services::import::{ImportRequest, import_csv};
-use rekindle_services::worker::Worker;
+use rekindle_services::worker::{Worker, WorkerStats};
+use rekindle_services::{App, campaigns};
 use rekindle_store::{Actor, LeadFilter, PageRequest};
 use rekindle_store_conformance::{Harness, create_account};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-on_both_backends!(sendgrid_ids_are_stored => sendgrid_ids_are_stored);
+on_both_backends!(
+    sendgrid_ids_are_stored => check_sendgrid_ids,
+    rate_limited_send_dead_letters => check_rate_limited_send,
+);
 
 const CSV: &str = "first_name,email,company,job_title,notes\n\
 Olivia,olivia.grant@tidewater.example,Tidewater Labs,CEO,Asked for a proposal at the Q4 conference\n\
 Noah,noah@pinecrest-hr.example,Pinecrest HR,CTO,Demo no-show in May\n";
 
-async fn sendgrid_ids_are_stored(harness: &Harness) {
-    let provider = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v3/mail/send"))
-        .and(header("authorization", "Bearer SG.test-key.value"))
-        .respond_with(ResponseTemplate::new(202).insert_header("X-Message-Id", "sg-message-1"))
-        .expect(2)
-        .mount(&provider)
-        .await;
-
-    let outbox = tempfile::tempdir().unwrap();
-    let mut app = common::app(harness, outbox.path().to_owned());
+fn app_with_sendgrid(harness: &Harness, outbox: &std::path::Path, provider: &MockServer) -> App {
+    let mut app = common::app(harness, outbox.to_owned());
     let mut config = SendgridConfig::new(SecretString::from("SG.test-key.value".to_owned()));
     config.base_url = provider.uri().parse().unwrap();
     app.email = Arc::new(SendgridTransport::new(config).unwrap());
+    app
+}
 
+/// Imports `csv`, then creates, fills and launches a one-step email campaign.
+async fn launch(app: &App, csv: &'static str) -> (AccountId, CampaignId) {
     let account = create_account(app.store.as_ref(), "Provider Ltd").await;
     let actor = Actor::system("test");
     let request = ImportRequest {
@@ -48,7 +45,7 @@ async fn sendgrid_ids_are_stored(harness: &Harness) {
         options: ImportOptions::default(),
         bytes_read: None,
     };
-    import_csv(&app, account, &actor, CSV.as_bytes(), request)
+    import_csv(app, account, &actor, csv.as_bytes(), request)
         .await
         .unwrap();
     let spec = CampaignSpec {
@@ -60,7 +57,7 @@ async fn sendgrid_ids_are_stored(harness: &Harness) {
             delay_days: 0,
         }],
     };
-    let (campaign, _) = campaigns::create_campaign(&app, account, &actor, &spec)
+    let (campaign, _) = campaigns::create_campaign(app, account, &actor, &spec)
         .await
         .unwrap();
     let mut tx = app.store.begin(account).await.unwrap();
@@ -73,12 +70,27 @@ async fn sendgrid_ids_are_stored(harness: &Harness) {
         .map(|lead| lead.id)
         .collect();
     tx.commit().await.unwrap();
-    campaigns::enroll_leads(&app, account, &actor, campaign.id, &leads)
+    campaigns::enroll_leads(app, account, &actor, campaign.id, &leads)
         .await
         .unwrap();
-    campaigns::launch_campaign(&app, account, &actor, campaign.id)
+    campaigns::launch_campaign(app, account, &actor, campaign.id)
         .await
         .unwrap();
+    (account, campaign.id)
+}
+
+async fn check_sendgrid_ids(harness: &Harness) {
+    let provider = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/mail/send"))
+        .and(header("authorization", "Bearer SG.test-key.value"))
+        .respond_with(ResponseTemplate::new(202).insert_header("X-Message-Id", "sg-message-1"))
+        .expect(2)
+        .mount(&provider)
+        .await;
+    let outbox = tempfile::tempdir().unwrap();
+    let app = app_with_sendgrid(harness, outbox.path(), &provider);
+    let (account, campaign) = launch(&app, CSV).await;
 
     let worker = Worker::new(app.clone(), "test", std::time::Duration::from_millis(10));
     worker
@@ -88,7 +100,7 @@ async fn sendgrid_ids_are_stored(harness: &Harness) {
 
     let mut tx = app.store.begin(account).await.unwrap();
     let messages = tx
-        .list_messages(Some(campaign.id), PageRequest::default())
+        .list_messages(Some(campaign), PageRequest::default())
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -97,6 +109,75 @@ async fn sendgrid_ids_are_stored(harness: &Harness) {
         assert_eq!(message.status, MessageStatus::Sent, "{message:?}");
         assert_eq!(message.provider_message_id.as_deref(), Some("sg-message-1"));
     }
-    // The mock checks on drop that it got exactly two requests.
+    // The mock checks that it got exactly two requests.
     provider.verify().await;
+}
+
+async fn check_rate_limited_send(harness: &Harness) {
+    let provider = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/mail/send"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "7")
+                .set_body_string(r#"{"errors":[{"message":"too many requests"}]}"#),
+        )
+        .mount(&provider)
+        .await;
+    let outbox = tempfile::tempdir().unwrap();
+    let app = app_with_sendgrid(harness, outbox.path(), &provider);
+    let one_lead = "first_name,email,company,job_title,notes\n\
+        Olivia,olivia.grant@tidewater.example,Tidewater Labs,CEO,Asked for a proposal in May\n";
+    let (account, campaign) = launch(&app, one_lead).await;
+
+    // Write the message; its send is scheduled later, in the lead's window.
+    let worker = Worker::new(app.clone(), "test", std::time::Duration::from_millis(10));
+    worker.run_due(Utc::now(), 20).await.unwrap();
+    let send_at = Utc::now() + Duration::days(8);
+
+    // One attempt: the 429 puts the job 7 s (plus jitter) after the attempt.
+    let before = Utc::now();
+    let mut stats = WorkerStats::default();
+    worker.run_once(send_at, &mut stats).await.unwrap();
+    assert_eq!(stats.retried, 1, "{stats:?}");
+    let mut system = app.store.begin_system("test").await.unwrap();
+    let queued = system
+        .list_jobs(Some(JobStatus::Queued), PageRequest::default())
+        .await
+        .unwrap();
+    system.commit().await.unwrap();
+    let job = queued
+        .items
+        .iter()
+        .find(|job| job.kind == "send_message")
+        .unwrap();
+    let wait = (job.run_at - before).num_milliseconds();
+    assert!((6_500..9_000).contains(&wait), "retry in {wait} ms");
+    assert_eq!(job.error_class, Some(ErrorClass::RateLimited));
+
+    // The other attempts get the same answer: dead letter and a failed message.
+    worker.run_due(send_at, 20).await.unwrap();
+    let mut system = app.store.begin_system("test").await.unwrap();
+    let dead = system
+        .list_jobs(Some(JobStatus::Dead), PageRequest::default())
+        .await
+        .unwrap();
+    system.commit().await.unwrap();
+    let mut tx = app.store.begin(account).await.unwrap();
+    let messages = tx
+        .list_messages(Some(campaign), PageRequest::default())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(dead.items.len(), 1);
+    assert!(
+        dead.items[0]
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("429"),
+        "{:?}",
+        dead.items[0]
+    );
+    assert_eq!(messages.items[0].status, MessageStatus::Failed);
 }

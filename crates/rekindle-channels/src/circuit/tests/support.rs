@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Utc;
 use rekindle_domain::{AccountId, Email, ErrorClass, LeadId, MessageId, Phone};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use url::Url;
 
@@ -96,11 +96,9 @@ pub struct FakeTransport {
     gate: Option<Gate>,
 }
 
-/// Holds every call until the test adds a permit, and signals each call that
-/// starts waiting.
+/// Holds every call until the test adds a permit.
 #[derive(Debug)]
 pub struct Gate {
-    pub entered: Notify,
     pub release: Semaphore,
 }
 
@@ -112,7 +110,6 @@ impl FakeTransport {
     pub fn gated() -> Self {
         Self {
             gate: Some(Gate {
-                entered: Notify::new(),
                 release: Semaphore::new(0),
             }),
             ..Self::default()
@@ -135,6 +132,19 @@ impl FakeTransport {
         self.options_seen.lock().unwrap().clone()
     }
 
+    /// Yields to other tasks until the transport was called `count` times.
+    /// Panics after 1,000 yields, so a call that never starts fails the test
+    /// instead of hanging it.
+    pub async fn wait_for_calls(&self, count: usize) {
+        for _ in 0..1_000 {
+            if self.calls() >= count {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+        panic!("the transport was called {} times, expected {count}", self.calls());
+    }
+
     pub fn gate(&self) -> &Gate {
         self.gate
             .as_ref()
@@ -145,7 +155,6 @@ impl FakeTransport {
         let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
 
         if let Some(gate) = &self.gate {
-            gate.entered.notify_one();
             gate.release.acquire().await.unwrap().forget();
         }
 

@@ -178,7 +178,7 @@ async fn one_trial_in_flight_when_half_open() {
         let email = email.clone();
         async move { transport.send_email(&email).await }
     });
-    fixture.fake.gate().entered.notified().await;
+    fixture.fake.wait_for_calls(6).await;
 
     for _ in 0..3 {
         let rejected = transport.send_email(&email).await.unwrap_err();
