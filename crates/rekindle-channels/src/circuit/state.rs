@@ -242,7 +242,7 @@ impl Machine {
 
             Outcome::CountedFailure => {
                 let failures = failures.saturating_add(1);
-                if failures < self.config.failure_threshold.get() {
+                if failures <= self.config.failure_threshold.get() {
                     self.phase = Phase::Closed {
                         consecutive_failures: failures,
                     };

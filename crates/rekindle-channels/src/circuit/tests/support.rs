@@ -142,7 +142,10 @@ impl FakeTransport {
             }
             tokio::task::yield_now().await;
         }
-        panic!("the transport was called {} times, expected {count}", self.calls());
+        panic!(
+            "the transport was called {} times, expected {count}",
+            self.calls()
+        );
     }
 
     pub fn gate(&self) -> &Gate {
