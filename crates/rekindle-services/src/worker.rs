@@ -9,6 +9,7 @@ use rand::Rng;
 use rekindle_domain::{AlertSeverity, ErrorClass};
 use rekindle_store::{Job, JobRetry, NewAlert};
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use crate::{App, ServiceError, jobs};
 
@@ -56,8 +57,7 @@ impl Worker {
 
         for job in &claimed {
             let span = tracing::info_span!("job", job_id = %job.id, kind = %job.kind, account_id = ?job.account_id, attempt = job.attempts);
-            let _entered = span.enter();
-            let result = jobs::dispatch(&self.app, job).await;
+            let result = jobs::dispatch(&self.app, job).instrument(span).await;
             self.record(job, result, stats).await?;
         }
         Ok(claimed.len())

@@ -150,7 +150,10 @@ impl Machine {
             Phase::HalfOpen {
                 trial_in_flight: true,
                 ..
-            } => Admission::Rejected { retry_after: None },
+            } => Admission::Admitted {
+                ticket: self.ticket(true),
+                half_opened: false,
+            },
 
             Phase::HalfOpen {
                 trial_in_flight: false,
@@ -242,7 +245,7 @@ impl Machine {
 
             Outcome::CountedFailure => {
                 let failures = failures.saturating_add(1);
-                if failures <= self.config.failure_threshold.get() {
+                if failures < self.config.failure_threshold.get() {
                     self.phase = Phase::Closed {
                         consecutive_failures: failures,
                     };
