@@ -189,6 +189,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Classified { message, .. } | ServiceError::Throttled { message, .. } => {
                 Self::internal(&message)
             }
+            ServiceError::Deferred { reason, .. } => Self::internal(&reason),
         }
     }
 }

@@ -124,11 +124,13 @@ impl fmt::Display for ComplianceViolation {
             Self::ConsentWithdrawn => write!(f, "consent was withdrawn"),
             Self::NoLawfulBasis { channel, consent } => {
                 let basis = consent.map_or("none recorded", |basis| basis.as_str());
-                write!(
-                    f,
-                    "no lawful basis for {channel} (basis: {basis}): text messages need consent or a contract, \
-                     and email on legitimate interest needs a business contact"
-                )
+                let rule = match channel {
+                    Channel::Email => "email on legitimate interest needs a business contact",
+                    Channel::Sms | Channel::Whatsapp => {
+                        "text messages need consent or a contract"
+                    }
+                };
+                write!(f, "no lawful basis for {channel} (basis: {basis}): {rule}")
             }
             Self::OptOutNoted => write!(
                 f,

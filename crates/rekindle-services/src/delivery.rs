@@ -9,15 +9,19 @@
 //! The outbox transport writes the same file for the same message id, so there
 //! a retry never produces a second copy.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rekindle_channels::{
     ChannelError, InternetMessageId, NamedAddress, OutboundEmail, OutboundSms,
 };
 use rekindle_domain::*;
 use rekindle_store::*;
 
+use rekindle_domain::campaign::parse_time_zone;
+use rekindle_domain::scheduling::effective_zone;
+
 use crate::crew::is_lead_suppressed;
 use crate::jobs::SendMessagePayload;
+use crate::send_gate::next_allowed;
 use crate::sequence::advance_after_step;
 use crate::{App, ServiceError};
 
@@ -27,13 +31,16 @@ enum SendDecision {
     Skip,
 }
 
+/// Sends one message. `due` is the time the send is judged at: the job's run
+/// time, or the current time when the job runs late.
 pub async fn send_message(
     app: &App,
     account_id: AccountId,
     payload: SendMessagePayload,
+    due: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let (message, lead, account) =
-        match claim_for_sending(app, account_id, payload.message_id).await? {
+        match claim_for_sending(app, account_id, payload.message_id, due).await? {
             SendDecision::Send(found) => *found,
             SendDecision::Skip => return Ok(()),
         };
@@ -65,6 +72,7 @@ async fn claim_for_sending(
     app: &App,
     account_id: AccountId,
     message_id: MessageId,
+    due: DateTime<Utc>,
 ) -> Result<SendDecision, ServiceError> {
     let now = Utc::now();
     let mut tx = app.store.begin(account_id).await?;
@@ -117,6 +125,19 @@ async fn claim_for_sending(
         return Ok(SendDecision::Skip);
     }
 
+    let account = tx.account().await?;
+    let account_zone = parse_time_zone(&account.time_zone).unwrap_or(chrono_tz::UTC);
+    let (zone, _) = effective_zone(lead.fields.time_zone.as_deref(), account_zone);
+    let wait = next_allowed(&campaign.window, zone, message.channel, due)
+        .map_err(ServiceError::Invalid)?;
+    if let Some(until) = wait {
+        tracing::info!(account_id = %account_id, message_id = %message.id, %until, "outside the sending window; send deferred");
+        return Err(ServiceError::Deferred {
+            until,
+            reason: "outside the lead's sending window or quiet hours".into(),
+        });
+    }
+
     if message.status == MessageStatus::Scheduled {
         tx.advance_message(
             message.id,
@@ -126,7 +147,6 @@ async fn claim_for_sending(
         )
         .await?;
     }
-    let account = tx.account().await?;
     tx.commit().await?;
     Ok(SendDecision::Send(Box::new((message, lead, account))))
 }

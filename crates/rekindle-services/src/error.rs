@@ -14,6 +14,13 @@ pub enum ServiceError {
     Import(#[from] rekindle_import::ImportError),
     #[error("{message}")]
     Classified { class: ErrorClass, message: String },
+    /// The work is not due yet (a send outside the lead's window): run it
+    /// again at `until`, without counting an attempt.
+    #[error("deferred until {until}: {reason}")]
+    Deferred {
+        until: chrono::DateTime<chrono::Utc>,
+        reason: String,
+    },
     /// A provider asked us to slow down and said for how long (`Retry-After`).
     #[error("{message}")]
     Throttled {
@@ -39,6 +46,7 @@ impl ServiceError {
             ServiceError::Store(_) => ErrorClass::Permanent,
             ServiceError::Classified { class, .. } => *class,
             ServiceError::Throttled { .. } => ErrorClass::RateLimited,
+            ServiceError::Deferred { .. } => ErrorClass::Transient,
         }
     }
 

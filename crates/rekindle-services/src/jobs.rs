@@ -56,7 +56,10 @@ pub async fn dispatch(app: &App, job: &Job) -> Result<(), ServiceError> {
             crew::prepare_step(app, account, payload::<PrepareStepPayload>(job)?).await
         }
         SEND_MESSAGE_JOB => {
-            delivery::send_message(app, account, payload::<SendMessagePayload>(job)?).await
+            // A job run early by `Worker::run_due` is judged at its own time;
+            // a late one at the current time.
+            let due = job.run_at.max(Utc::now());
+            delivery::send_message(app, account, payload::<SendMessagePayload>(job)?, due).await
         }
         uploads::IMPORT_FILE_JOB => {
             uploads::import_file(app, account, payload::<uploads::ImportFilePayload>(job)?).await

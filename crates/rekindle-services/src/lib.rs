@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod replies;
 pub mod report;
 pub mod scheduler;
+pub mod send_gate;
 pub mod sequence;
 pub mod uploads;
 pub mod worker;

@@ -30,6 +30,8 @@ pub struct WorkerStats {
     pub succeeded: u64,
     pub retried: u64,
     pub dead: u64,
+    /// Jobs put back for later without spending an attempt.
+    pub deferred: u64,
 }
 
 impl Worker {
@@ -119,6 +121,11 @@ impl Worker {
             Ok(()) => {
                 tx.complete_job(job.id, now).await?;
                 stats.succeeded += 1;
+            }
+            Err(ServiceError::Deferred { until, reason }) => {
+                tx.defer_job(job.id, until, now).await?;
+                stats.deferred += 1;
+                tracing::info!(job_id = %job.id, kind = %job.kind, %until, reason, "job deferred");
             }
             Err(error) => {
                 let class = error.class();

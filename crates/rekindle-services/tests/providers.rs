@@ -51,7 +51,20 @@ async fn launch(app: &App, csv: &'static str) -> (AccountId, CampaignId) {
     let spec = CampaignSpec {
         name: "Provider run".into(),
         tone: Tone::Friendly,
-        window: SendingWindow::default(),
+        // Always open, so a retry's time is never moved by the window check.
+        window: SendingWindow {
+            weekdays: vec![
+                chrono::Weekday::Mon,
+                chrono::Weekday::Tue,
+                chrono::Weekday::Wed,
+                chrono::Weekday::Thu,
+                chrono::Weekday::Fri,
+                chrono::Weekday::Sat,
+                chrono::Weekday::Sun,
+            ],
+            start_hour: 0,
+            end_hour: 24,
+        },
         steps: vec![StepSpec {
             channel: Channel::Email,
             delay_days: 0,

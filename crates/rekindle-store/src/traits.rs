@@ -415,6 +415,14 @@ pub trait SystemTx: Send {
         now: DateTime<Utc>,
     ) -> Result<Vec<Job>, StoreError>;
     async fn complete_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Puts a running job back in the queue for `run_at` without spending an
+    /// attempt, for work that is not due yet (a send outside its window).
+    async fn defer_job(
+        &mut self,
+        id: JobId,
+        run_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     async fn fail_job(
         &mut self,
         id: JobId,

@@ -241,3 +241,18 @@ async fn retry_account_job(
     .map_err(map_error)?;
     Ok(result.rows_affected() == 1)
 }
+
+async fn defer_job(conn: &mut Conn, id: JobId, run_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), StoreError> {
+    // The claim counted an attempt; a deferral gives it back.
+    sqlx::query(
+        "UPDATE jobs SET status = 'queued', run_at = $2, attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, \
+         lease_expires_at = NULL, locked_by = NULL, updated_at = $3 WHERE id = $1",
+    )
+    .bind(id.0)
+    .bind(micros(run_at))
+    .bind(micros(now))
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(())
+}

@@ -487,6 +487,10 @@ impl SystemTx for SqlSystemTx {
         claim_jobs(&mut self.tx, worker, kinds, limit, lease, now).await
     }
 
+    async fn defer_job(&mut self, id: JobId, run_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), StoreError> {
+        defer_job(&mut self.tx, id, run_at, now).await
+    }
+
     async fn complete_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<(), StoreError> {
         complete_job(&mut self.tx, id, now).await
     }
