@@ -125,7 +125,7 @@ impl CircuitBreaker {
         self.report(transition, error);
     }
 
-    /// Logs a state change and tells the observer, with the lock released.
+    /// Logs a state change and calls the observer, with the lock released.
     fn report(&self, transition: Transition, error: Option<&ChannelError>) {
         match (transition, error) {
             (

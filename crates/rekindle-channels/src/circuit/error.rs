@@ -21,9 +21,11 @@ pub struct CircuitOpenError {
 /// Converts a rejection into `ChannelError::RateLimited`, with `retry_after`
 /// set to the time until the circuit half-opens.
 ///
-/// `RateLimited` rather than `Transient`, because the job runner waits at
-/// least a minute before it retries a rate-limited job, so a retry does not
-/// hit the open circuit again at once. Both classes are retryable.
+/// `RateLimited` rather than `Transient`, because only `RateLimited` carries
+/// a `retry_after`, so a job runner that honours it retries when the circuit
+/// half-opens instead of after its own backoff. While a trial call is in
+/// flight, `retry_after` is `None` and the runner's backoff applies. Both
+/// classes are retryable.
 impl From<CircuitOpenError> for ChannelError {
     fn from(error: CircuitOpenError) -> Self {
         ChannelError::rate_limited(error.retry_after, error.to_string())
@@ -44,7 +46,7 @@ pub enum CircuitRegistryError {
 }
 
 /// Converts a full registry into a transient error, so the job is retried
-/// later, without calling the provider: when every breaker is failing or
+/// later and the provider is not called. When every breaker is failing or
 /// open, the provider is most likely down.
 impl From<CircuitRegistryError> for ChannelError {
     fn from(error: CircuitRegistryError) -> Self {

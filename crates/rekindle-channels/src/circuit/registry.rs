@@ -22,9 +22,9 @@ pub const DEFAULT_MAX_CIRCUIT_KEYS: NonZeroUsize = NonZeroUsize::new(10_000).exp
 /// such as `sendgrid` or `twilio:+447700900123`.
 ///
 /// A breaker is created closed on first use. When the registry is full, it
-/// makes room by dropping a breaker that holds no information: one that is
-/// closed, has no failures counted and is not in use by a call. A fresh
-/// breaker for that key later starts in the same state.
+/// makes room by dropping an idle breaker: one that is closed, has no
+/// failures counted and is not in use by a call. A new breaker for that key
+/// starts in the same state, so dropping it loses nothing.
 pub struct CircuitRegistry {
     config: CircuitConfig,
     max_keys: NonZeroUsize,
@@ -41,7 +41,7 @@ struct Inner {
 }
 
 impl CircuitRegistry {
-    /// Creates an empty registry whose breakers use `config`, tell
+    /// Creates an empty registry whose breakers use `config`, report to
     /// `observer`, read `TokioClock` and number at most
     /// `DEFAULT_MAX_CIRCUIT_KEYS`.
     pub fn new(config: CircuitConfig, observer: Arc<dyn CircuitObserver>) -> Self {
@@ -154,12 +154,13 @@ impl CircuitRegistry {
     }
 }
 
-/// Drops one breaker that holds no information, and returns whether it found
-/// one. Scans the whole map, which happens only when the registry is full.
+/// Drops one idle breaker (closed, no failures, not in use) and returns
+/// whether it found one. It scans the whole map, but only when the registry
+/// is full.
 fn evict_idle(breakers: &mut HashMap<String, Arc<CircuitBreaker>>) -> bool {
     // A strong count of 1 means only the map refers to the breaker, so no
-    // call holds it and nobody can record an outcome on it after it is gone.
-    // Nobody can clone it meanwhile, because cloning needs the registry lock.
+    // call can record an outcome on it after it is gone. No other thread can
+    // clone it meanwhile, because cloning needs the registry lock.
     let idle_key = breakers
         .iter()
         .find(|(_, breaker)| {

@@ -35,14 +35,14 @@ impl fmt::Display for CircuitState {
     }
 }
 
-/// How a provider call ended, as far as the circuit cares.
+/// The class of a provider call's result, as the circuit counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Outcome {
     Success,
     /// A transient or rate-limited error: the provider's fault.
     CountedFailure,
-    /// A permanent or invalid-input error: the message's fault, which says
-    /// nothing about the provider's health.
+    /// A permanent or invalid-input error: the message's fault, which does
+    /// not show whether the provider is healthy.
     NotCounted,
 }
 
@@ -150,10 +150,7 @@ impl Machine {
             Phase::HalfOpen {
                 trial_in_flight: true,
                 ..
-            } => Admission::Admitted {
-                ticket: self.ticket(true),
-                half_opened: false,
-            },
+            } => Admission::Rejected { retry_after: None },
 
             Phase::HalfOpen {
                 trial_in_flight: false,
@@ -190,10 +187,9 @@ impl Machine {
         }
     }
 
-    /// Frees the trial slot of a trial call that ended without an outcome
-    /// (its future was dropped, for example by a timeout), so that the next
-    /// call becomes the trial instead of the circuit staying half-open with
-    /// no call in flight.
+    /// Frees the trial slot of a trial call that ended without an outcome,
+    /// for example because a timeout dropped its future. The next call then
+    /// becomes the trial, and the circuit never waits for a call that is gone.
     pub(super) fn release(&mut self, ticket: Ticket) {
         let current_trial = ticket.trial && ticket.generation == self.generation;
         if let (
@@ -278,8 +274,8 @@ impl Machine {
                 }
             }
 
-            // The trial said nothing about the provider, so the next call
-            // becomes the trial.
+            // The trial's error does not show whether the provider is up, so
+            // the next call becomes the trial.
             Outcome::NotCounted => {
                 self.free_trial_slot(failures);
                 Transition::Unchanged

@@ -11,7 +11,8 @@ use crate::{
     SmsTransport,
 };
 
-/// Which breaker of a provider a message goes through.
+/// The scope of a provider's breakers: one for the provider, or one per
+/// sender.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CircuitScope {
     /// One breaker for the provider, keyed by its name (`sendgrid`). Right
@@ -39,8 +40,8 @@ pub struct CircuitEmailTransport<T: ?Sized> {
 }
 
 impl<T: EmailTransport + ?Sized> CircuitEmailTransport<T> {
-    /// Wraps `inner`, whose breaker is keyed by `provider` alone until
-    /// `with_scope` says otherwise.
+    /// Wraps `inner`. Its breaker is keyed by `provider` alone unless
+    /// `with_scope` sets another scope.
     pub fn new(inner: Arc<T>, provider: impl Into<String>, registry: Arc<CircuitRegistry>) -> Self {
         Self {
             inner,
@@ -96,8 +97,8 @@ pub struct CircuitSmsTransport<T: ?Sized> {
 }
 
 impl<T: SmsTransport + ?Sized> CircuitSmsTransport<T> {
-    /// Wraps `inner`, whose breaker is keyed by `provider` alone until
-    /// `with_scope` says otherwise.
+    /// Wraps `inner`. Its breaker is keyed by `provider` alone unless
+    /// `with_scope` sets another scope.
     pub fn new(inner: Arc<T>, provider: impl Into<String>, registry: Arc<CircuitRegistry>) -> Self {
         Self {
             inner,

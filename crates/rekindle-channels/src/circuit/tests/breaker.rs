@@ -264,6 +264,20 @@ fn late_failure_does_not_extend_open() {
 }
 
 #[test]
+fn late_failure_after_reclose_is_ignored() {
+    let fixture = fixture();
+    let slow_call = fixture.breaker.try_acquire().unwrap();
+    open(&fixture);
+    fixture.clock.advance(DEFAULT_OPEN_FOR);
+    call(&fixture.breaker, Ok(()));
+    assert_eq!(fixture.breaker.state(), CircuitState::Closed);
+
+    slow_call.record(&transient());
+
+    assert_eq!(fixture.breaker.consecutive_failures(), 0);
+}
+
+#[test]
 fn observer_sees_one_open_and_one_close() {
     let fixture = fixture();
     open(&fixture);

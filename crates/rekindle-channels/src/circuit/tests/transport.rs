@@ -180,8 +180,13 @@ async fn one_trial_in_flight_when_half_open() {
     });
     fixture.fake.wait_for_calls(6).await;
 
+    // The timeout turns a second call that wrongly reaches the gated
+    // transport into a failure instead of a hang.
     for _ in 0..3 {
-        let rejected = transport.send_email(&email).await.unwrap_err();
+        let second = tokio::time::timeout(Duration::from_secs(1), transport.send_email(&email))
+            .await
+            .expect("a second call while the trial is in flight must be rejected at once");
+        let rejected = second.unwrap_err();
         assert_eq!(rejected.class(), ErrorClass::RateLimited);
         assert_eq!(rejected.retry_after(), None);
     }
