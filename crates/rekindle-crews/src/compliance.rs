@@ -126,9 +126,7 @@ impl fmt::Display for ComplianceViolation {
                 let basis = consent.map_or("none recorded", |basis| basis.as_str());
                 let rule = match channel {
                     Channel::Email => "email on legitimate interest needs a business contact",
-                    Channel::Sms | Channel::Whatsapp => {
-                        "text messages need consent or a contract"
-                    }
+                    Channel::Sms | Channel::Whatsapp => "text messages need consent or a contract",
                 };
                 write!(f, "no lawful basis for {channel} (basis: {basis}): {rule}")
             }

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod campaigns;
+pub mod circuit_alerts;
 mod context;
 pub mod crew;
 pub mod delivery;

@@ -22,6 +22,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 on_both_backends!(
     sendgrid_ids_are_stored => check_sendgrid_ids,
     rate_limited_send_dead_letters => check_rate_limited_send,
+    provider_outage_opens_circuit => check_circuit_opens,
 );
 
 const CSV: &str = "first_name,email,company,job_title,notes\n\
@@ -193,4 +194,59 @@ async fn check_rate_limited_send(harness: &Harness) {
         dead.items[0]
     );
     assert_eq!(messages.items[0].status, MessageStatus::Failed);
+}
+
+async fn check_circuit_opens(harness: &Harness) {
+    use rekindle_channels::{CircuitConfig, CircuitEmailTransport, CircuitRegistry};
+    use rekindle_services::circuit_alerts::AlertingObserver;
+
+    let provider = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/mail/send"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("service unavailable"))
+        .mount(&provider)
+        .await;
+    let outbox = tempfile::tempdir().unwrap();
+    let mut app = app_with_sendgrid(harness, outbox.path(), &provider);
+    let circuits = Arc::new(CircuitRegistry::new(
+        CircuitConfig::default(),
+        Arc::new(AlertingObserver::new(app.store.clone())),
+    ));
+    app.email = Arc::new(CircuitEmailTransport::new(
+        app.email.clone(),
+        "sendgrid",
+        circuits.clone(),
+    ));
+    let (_account, _campaign) = launch(&app, CSV).await;
+
+    // Every attempt fails; after five in a row the circuit opens and later
+    // attempts are rejected without calling the provider.
+    let worker = Worker::new(app.clone(), "test", std::time::Duration::from_millis(10));
+    worker
+        .run_due(Utc::now() + Duration::days(8), 40)
+        .await
+        .unwrap();
+    let calls = provider.received_requests().await.unwrap().len();
+    assert_eq!(calls, 5, "the provider was called {calls} times");
+    assert_eq!(
+        circuits.breaker("sendgrid").unwrap().state(),
+        rekindle_channels::CircuitState::Open
+    );
+
+    // The alert is stored by a task of its own; wait for it, boundedly.
+    let mut found = false;
+    for _ in 0..50 {
+        let mut system = app.store.begin_system("test").await.unwrap();
+        let alerts = system.list_alerts(20).await.unwrap();
+        system.commit().await.unwrap();
+        if alerts
+            .iter()
+            .any(|alert| alert.kind == "circuit_open" && alert.severity == AlertSeverity::Critical)
+        {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(found, "no circuit_open alert was stored");
 }

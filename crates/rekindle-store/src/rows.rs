@@ -435,3 +435,14 @@ pub struct VariantCount {
     pub status: MessageStatus,
     pub count: i64,
 }
+
+/// A stored alert, as operators read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    pub id: AlertId,
+    pub account_id: Option<AccountId>,
+    pub severity: AlertSeverity,
+    pub kind: String,
+    pub message: String,
+    pub created_at: DateTime<Utc>,
+}

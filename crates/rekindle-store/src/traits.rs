@@ -470,4 +470,6 @@ pub trait SystemTx: Send {
         alert: &NewAlert,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// Lists the newest alerts first.
+    async fn list_alerts(&mut self, limit: u32) -> Result<Vec<Alert>, StoreError>;
 }

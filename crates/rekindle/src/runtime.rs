@@ -4,7 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use rekindle_channels::{CircuitConfig, CircuitRegistry};
 use rekindle_config::{Config, LogFormat};
+use rekindle_services::circuit_alerts::AlertingObserver;
 use rekindle_services::{App, AppSettings};
 use rekindle_store::Store;
 use rekindle_store_postgres::PostgresStore;
@@ -71,7 +73,11 @@ pub fn build_app(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<App> 
         settings(config),
     )
     .context("cannot set up the services")?;
-    app.email = crate::transports::email_transport(config)?;
-    app.sms = crate::transports::sms_transport(config)?;
+    let circuits = Arc::new(CircuitRegistry::new(
+        CircuitConfig::default(),
+        Arc::new(AlertingObserver::new(app.store.clone())),
+    ));
+    app.email = crate::transports::email_transport(config, &circuits)?;
+    app.sms = crate::transports::sms_transport(config, &circuits)?;
     Ok(app)
 }

@@ -1,21 +1,27 @@
 //! The email and SMS transports the configuration names: the local outbox by
 //! default, or SMTP, SendGrid and Twilio. A missing setting is an error that
-//! names its variable, found at start-up instead of at the first send.
+//! names its variable, found at start-up instead of at the first send. Real
+//! providers go through a circuit breaker (per provider for email, per
+//! provider and sending number for SMS), so an outage is not hammered.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use rekindle_channels::{
-    EmailTransport, EmailTransportConfig, SecretString, SendgridConfig, SmsTransport,
-    SmsTransportConfig, SmtpConfig, SmtpSecurity, TwilioConfig, TwilioSender,
-    build_email_transport, build_sms_transport,
+    CircuitEmailTransport, CircuitRegistry, CircuitScope, CircuitSmsTransport, EmailTransport,
+    EmailTransportConfig, SecretString, SendgridConfig, SmsTransport, SmsTransportConfig,
+    SmtpConfig, SmtpSecurity, TwilioConfig, TwilioSender, build_email_transport,
+    build_sms_transport,
 };
 use rekindle_config::{Config, Secret};
 use rekindle_domain::Phone;
 
 /// Builds the email transport of `config.email.provider`.
-pub fn email_transport(config: &Config) -> anyhow::Result<Arc<dyn EmailTransport>> {
+pub fn email_transport(
+    config: &Config,
+    circuits: &Arc<CircuitRegistry>,
+) -> anyhow::Result<Arc<dyn EmailTransport>> {
     let email = &config.email;
     let timeout = Duration::from_secs(email.timeout_seconds);
     let selected = match email.provider.as_str() {
@@ -61,14 +67,25 @@ pub fn email_transport(config: &Config) -> anyhow::Result<Arc<dyn EmailTransport
         other => bail!("unknown REKINDLE_EMAIL_PROVIDER {other:?}: use outbox, smtp or sendgrid"),
     };
     let provider = selected.provider();
+    let local = matches!(selected, EmailTransportConfig::Outbox { .. });
     let transport = build_email_transport(selected)
         .with_context(|| format!("cannot set up the {provider} email transport"))?;
     tracing::info!(provider, "email transport ready");
-    Ok(transport)
+    if local {
+        return Ok(transport);
+    }
+    Ok(Arc::new(CircuitEmailTransport::new(
+        transport,
+        provider,
+        circuits.clone(),
+    )))
 }
 
 /// Builds the SMS transport of `config.sms.provider`.
-pub fn sms_transport(config: &Config) -> anyhow::Result<Arc<dyn SmsTransport>> {
+pub fn sms_transport(
+    config: &Config,
+    circuits: &Arc<CircuitRegistry>,
+) -> anyhow::Result<Arc<dyn SmsTransport>> {
     let sms = &config.sms;
     let selected = match sms.provider.as_str() {
         "outbox" => SmsTransportConfig::Outbox {
@@ -101,9 +118,16 @@ pub fn sms_transport(config: &Config) -> anyhow::Result<Arc<dyn SmsTransport>> {
         }
         other => bail!("unknown REKINDLE_SMS_PROVIDER {other:?}: use outbox or twilio"),
     };
+    let local = matches!(selected, SmsTransportConfig::Outbox { .. });
     let transport = build_sms_transport(selected).context("cannot set up the SMS transport")?;
     tracing::info!(provider = %sms.provider, "SMS transport ready");
-    Ok(transport)
+    if local {
+        return Ok(transport);
+    }
+    Ok(Arc::new(
+        CircuitSmsTransport::new(transport, sms.provider.clone(), circuits.clone())
+            .with_scope(CircuitScope::ProviderAndSender),
+    ))
 }
 
 fn required(value: &Option<String>, variable: &str, what: &str) -> anyhow::Result<String> {
@@ -121,6 +145,13 @@ fn secret(value: &Secret) -> SecretString {
 mod tests {
     use super::*;
 
+    fn circuits() -> Arc<CircuitRegistry> {
+        Arc::new(CircuitRegistry::new(
+            rekindle_channels::CircuitConfig::default(),
+            Arc::new(rekindle_channels::NoopCircuitObserver),
+        ))
+    }
+
     fn config(vars: &[(&str, &str)]) -> Config {
         Config::load_from(
             None,
@@ -131,34 +162,40 @@ mod tests {
 
     #[test]
     fn outbox_is_the_default() {
-        assert!(email_transport(&config(&[])).is_ok());
-        assert!(sms_transport(&config(&[])).is_ok());
+        assert!(email_transport(&config(&[]), &circuits()).is_ok());
+        assert!(sms_transport(&config(&[]), &circuits()).is_ok());
     }
 
     #[test]
     fn missing_provider_settings_name_their_variable() {
-        let error = email_transport(&config(&[("REKINDLE_EMAIL_PROVIDER", "sendgrid")]))
-            .err()
-            .unwrap();
+        let error = email_transport(
+            &config(&[("REKINDLE_EMAIL_PROVIDER", "sendgrid")]),
+            &circuits(),
+        )
+        .err()
+        .unwrap();
         assert!(
             format!("{error:#}").contains("REKINDLE_SENDGRID_API_KEY"),
             "{error:#}"
         );
-        let error = email_transport(&config(&[("REKINDLE_EMAIL_PROVIDER", "smtp")]))
+        let error = email_transport(&config(&[("REKINDLE_EMAIL_PROVIDER", "smtp")]), &circuits())
             .err()
             .unwrap();
         assert!(
             format!("{error:#}").contains("REKINDLE_SMTP_HOST"),
             "{error:#}"
         );
-        let error = sms_transport(&config(&[
-            ("REKINDLE_SMS_PROVIDER", "twilio"),
-            (
-                "REKINDLE_TWILIO_ACCOUNT_SID",
-                "AC00000000000000000000000000000000",
-            ),
-            ("REKINDLE_TWILIO_AUTH_TOKEN", "token"),
-        ]))
+        let error = sms_transport(
+            &config(&[
+                ("REKINDLE_SMS_PROVIDER", "twilio"),
+                (
+                    "REKINDLE_TWILIO_ACCOUNT_SID",
+                    "AC00000000000000000000000000000000",
+                ),
+                ("REKINDLE_TWILIO_AUTH_TOKEN", "token"),
+            ]),
+            &circuits(),
+        )
         .err()
         .unwrap();
         assert!(
@@ -169,34 +206,46 @@ mod tests {
 
     #[test]
     fn configured_providers_build() {
-        let sendgrid = email_transport(&config(&[
-            ("REKINDLE_EMAIL_PROVIDER", "sendgrid"),
-            ("REKINDLE_SENDGRID_API_KEY", "SG.test-key.value"),
-        ]));
+        let sendgrid = email_transport(
+            &config(&[
+                ("REKINDLE_EMAIL_PROVIDER", "sendgrid"),
+                ("REKINDLE_SENDGRID_API_KEY", "SG.test-key.value"),
+            ]),
+            &circuits(),
+        );
         assert!(sendgrid.is_ok(), "{:?}", sendgrid.err());
-        let smtp = email_transport(&config(&[
-            ("REKINDLE_EMAIL_PROVIDER", "smtp"),
-            ("REKINDLE_SMTP_HOST", "smtp.example.com"),
-            ("REKINDLE_SMTP_USERNAME", "apikey"),
-            ("REKINDLE_SMTP_PASSWORD", "secret"),
-        ]));
+        let smtp = email_transport(
+            &config(&[
+                ("REKINDLE_EMAIL_PROVIDER", "smtp"),
+                ("REKINDLE_SMTP_HOST", "smtp.example.com"),
+                ("REKINDLE_SMTP_USERNAME", "apikey"),
+                ("REKINDLE_SMTP_PASSWORD", "secret"),
+            ]),
+            &circuits(),
+        );
         assert!(smtp.is_ok(), "{:?}", smtp.err());
-        let twilio = sms_transport(&config(&[
-            ("REKINDLE_SMS_PROVIDER", "twilio"),
-            (
-                "REKINDLE_TWILIO_ACCOUNT_SID",
-                "AC00000000000000000000000000000000",
-            ),
-            ("REKINDLE_TWILIO_AUTH_TOKEN", "token"),
-            ("REKINDLE_TWILIO_FROM", "+447700900123"),
-        ]));
+        let twilio = sms_transport(
+            &config(&[
+                ("REKINDLE_SMS_PROVIDER", "twilio"),
+                (
+                    "REKINDLE_TWILIO_ACCOUNT_SID",
+                    "AC00000000000000000000000000000000",
+                ),
+                ("REKINDLE_TWILIO_AUTH_TOKEN", "token"),
+                ("REKINDLE_TWILIO_FROM", "+447700900123"),
+            ]),
+            &circuits(),
+        );
         assert!(twilio.is_ok(), "{:?}", twilio.err());
         // Plaintext SMTP to a remote host is rejected when the transport is built.
-        let plaintext = email_transport(&config(&[
-            ("REKINDLE_EMAIL_PROVIDER", "smtp"),
-            ("REKINDLE_SMTP_HOST", "smtp.example.com"),
-            ("REKINDLE_SMTP_SECURITY", "plaintext"),
-        ]));
+        let plaintext = email_transport(
+            &config(&[
+                ("REKINDLE_EMAIL_PROVIDER", "smtp"),
+                ("REKINDLE_SMTP_HOST", "smtp.example.com"),
+                ("REKINDLE_SMTP_SECURITY", "plaintext"),
+            ]),
+            &circuits(),
+        );
         assert!(plaintext.is_err());
     }
 }

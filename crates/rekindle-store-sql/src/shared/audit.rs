@@ -300,6 +300,31 @@ async fn insert_alert(conn: &mut Conn, alert: &NewAlert, now: DateTime<Utc>) -> 
     Ok(())
 }
 
+async fn list_alerts(conn: &mut Conn, limit: u32) -> Result<Vec<Alert>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, account_id, severity, kind, message, created_at FROM alerts \
+         ORDER BY created_at DESC, id DESC LIMIT $1",
+    )
+    .bind(i64::from(limit))
+    .fetch_all(conn)
+    .await
+    .map_err(map_error)?;
+    rows.iter()
+        .map(|row| {
+            let severity: String = row.try_get("severity").map_err(map_error)?;
+            let account: Option<Uuid> = row.try_get("account_id").map_err(map_error)?;
+            Ok(Alert {
+                id: AlertId(row.try_get("id").map_err(map_error)?),
+                account_id: account.map(AccountId),
+                severity: parse_enum(&severity)?,
+                kind: row.try_get("kind").map_err(map_error)?,
+                message: row.try_get("message").map_err(map_error)?,
+                created_at: row.try_get("created_at").map_err(map_error)?,
+            })
+        })
+        .collect()
+}
+
 async fn update_account(
     conn: &mut Conn,
     account: AccountId,

@@ -548,6 +548,10 @@ impl SystemTx for SqlSystemTx {
         list_audit(&mut self.tx, account, after_seq, limit).await
     }
 
+    async fn list_alerts(&mut self, limit: u32) -> Result<Vec<Alert>, StoreError> {
+        list_alerts(&mut self.tx, limit).await
+    }
+
     async fn insert_alert(&mut self, alert: &NewAlert, now: DateTime<Utc>) -> Result<(), StoreError> {
         insert_alert(&mut self.tx, alert, now).await
     }
