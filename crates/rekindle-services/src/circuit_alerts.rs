@@ -59,7 +59,7 @@ impl CircuitObserver for AlertingObserver {
             account_id: None,
             severity: AlertSeverity::Info,
             kind: "circuit_closed".into(),
-            message: format!("provider circuit {key} closed: the provider answers again"),
+            message: format!("provider circuit {key} closed: the provider responds again"),
         });
     }
 }

@@ -1,7 +1,7 @@
 //! The time check at send time. A send job can run late (a queue backlog, a
-//! retry, a paused campaign resumed at night), so the message is held again
+//! retry, a paused campaign resumed at night). So the message is checked again
 //! against the campaign's window in the lead's time zone and, for text
-//! messages, the quiet hours; a message outside them waits for the next
+//! messages, the quiet hours. A message outside them waits for the next
 //! allowed instant instead of going out.
 
 use chrono::{DateTime, Days, Timelike, Utc};

@@ -1,6 +1,7 @@
 //! Campaigns sent through a real provider transport (SendGrid, played by a mock
-//! server on loopback): provider message ids are stored, and a provider that
-//! answers 429 with Retry-After is retried after that wait, then dead-lettered.
+//! server on loopback): provider message ids are stored, a 429 with Retry-After
+//! is retried after that wait and then dead-lettered, and an outage opens the
+//! circuit.
 
 mod common;
 
@@ -169,7 +170,7 @@ async fn check_rate_limited_send(harness: &Harness) {
     assert!((6_500..9_000).contains(&wait), "retry in {wait} ms");
     assert_eq!(job.error_class, Some(ErrorClass::RateLimited));
 
-    // The other attempts get the same answer: dead letter and a failed message.
+    // The other attempts get the same 429: dead letter and a failed message.
     worker.run_due(send_at, 20).await.unwrap();
     let mut system = app.store.begin_system("test").await.unwrap();
     let dead = system

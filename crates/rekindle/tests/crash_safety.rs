@@ -1,9 +1,9 @@
 //! Crash safety with real worker processes on PostgreSQL: a campaign of 1,000
 //! emails goes to a SendGrid mock on loopback, the worker is killed with
 //! SIGKILL midway, and two workers finish the campaign. Every message reaches
-//! the provider at least once; a message is sent twice only if it was in flight
-//! when the worker died (the at-least-once window in docs/architecture.md);
-//! and the two workers never send one message twice between them.
+//! the provider at least once. A message is sent twice only if it was in flight
+//! when the worker died (the at-least-once window in docs/architecture.md), and
+//! the two workers never send one message twice between them.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -46,7 +46,7 @@ fn worker(data_dir: &Path, database_url: &str, provider: &str, name: &str) -> Ch
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn killed_worker_loses_nothing_and_two_workers_never_double_send() {
+async fn worker_kill_loses_and_doubles_nothing() {
     let Some(database) = TestDatabase::create("crash_safety").await.unwrap() else {
         return;
     };
