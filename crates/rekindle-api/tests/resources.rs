@@ -298,6 +298,27 @@ async fn campaign_flow(harness: &Harness) {
         .await
         .unwrap();
     assert_eq!(funnel["enrolled"], 5);
+    // A lead outside the campaign counts in the account's funnel only.
+    server
+        .create_lead(&owner, "not-enrolled@flow.example.com")
+        .await;
+    let campaign_funnel: Value = server
+        .get(
+            &owner,
+            &format!("/api/v1/analytics/funnel?campaign_id={id}"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(campaign_funnel["leads"], 5);
+    let account_funnel: Value = server
+        .get(&owner, "/api/v1/analytics/funnel")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(account_funnel["leads"], 6);
 
     // A reply asking to stop: classified, the lead is suppressed in the database.
     let reply = server

@@ -260,11 +260,17 @@ async fn list_replies(conn: &mut Conn, account: AccountId, page: PageRequest) ->
 
 async fn funnel(conn: &mut Conn, account: AccountId, campaign: Option<CampaignId>) -> Result<Funnel, StoreError> {
     let campaign = campaign.map(|id| id.0);
-    let leads: i64 = sqlx::query_scalar("SELECT count(*) FROM leads WHERE account_id = $1")
-        .bind(account.0)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(map_error)?;
+    // A campaign's funnel starts from its enrolled leads, the account's from all.
+    let leads: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM leads l WHERE l.account_id = $1 AND ($2 IS NULL OR EXISTS \
+         (SELECT 1 FROM enrollments e WHERE e.account_id = l.account_id AND e.lead_id = l.id \
+          AND e.campaign_id = $2))",
+    )
+    .bind(account.0)
+    .bind(campaign)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(map_error)?;
     let enrolled: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM enrollments WHERE account_id = $1 AND ($2 IS NULL OR campaign_id = $2)",
     )
