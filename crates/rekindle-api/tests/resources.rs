@@ -143,6 +143,37 @@ async fn fixture_uploads_match_expected(harness: &Harness) {
         }
     }
 
+    // Sorted by score, pages of two go through every lead once, best first.
+    let mut scores = Vec::new();
+    let mut ids = std::collections::HashSet::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..50 {
+        let path = match &cursor {
+            Some(cursor) => format!("/api/v1/leads?sort=score&limit=2&cursor={cursor}"),
+            None => "/api/v1/leads?sort=score&limit=2".to_owned(),
+        };
+        let page: Value = server.get(&owner, &path).await.json().await.unwrap();
+        for lead in page["items"].as_array().unwrap() {
+            scores.push(lead["score"].as_i64().unwrap_or(-1));
+            assert!(
+                ids.insert(lead["id"].as_str().unwrap().to_owned()),
+                "a lead came twice"
+            );
+        }
+        match page["next"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert!(
+        scores.windows(2).all(|pair| pair[0] >= pair[1]),
+        "{scores:?}"
+    );
+    assert!(
+        scores.first() > scores.last(),
+        "the fixtures have different scores: {scores:?}"
+    );
+
     // In the database: every imported email is a lead of this account.
     let account = AccountId(owner.account_id.parse().unwrap());
     let mut tx = server.store().begin(account).await.unwrap();
@@ -163,6 +194,7 @@ async fn fixture_uploads_match_expected(harness: &Harness) {
         })
         .sum();
     assert_eq!(leads.items.len(), total);
+    assert_eq!(ids.len(), total, "the sorted pages listed every lead");
 }
 
 async fn campaign_flow(harness: &Harness) {

@@ -68,6 +68,16 @@ pub struct Signal {
     pub created_at: DateTime<Utc>,
 }
 
+/// Order of a lead list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LeadOrder {
+    /// Oldest first (ids are UUIDv7).
+    #[default]
+    Created,
+    /// Highest score first, unscored leads last, ties by newest id.
+    ScoreDesc,
+}
+
 /// Filters for listing leads.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LeadFilter {
@@ -76,6 +86,7 @@ pub struct LeadFilter {
     pub import_id: Option<ImportId>,
     /// Case-insensitive text found in the email, name, company or CRM id.
     pub search: Option<String>,
+    pub order: LeadOrder,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

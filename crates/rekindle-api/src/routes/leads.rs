@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use rekindle_auth::Scope;
 use rekindle_domain::lead::LeadFields;
 use rekindle_domain::{ContactKind, CustomFields, LeadId, LeadStatus, Tier};
-use rekindle_store::{Lead, LeadFilter, NewLead, Signal, StoreError};
+use rekindle_store::{Lead, LeadFilter, LeadOrder, NewLead, Signal, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -154,6 +154,8 @@ pub struct LeadQuery {
     pub import_id: Option<Uuid>,
     /// Text found in the email, name, company or CRM id, case-insensitive; up to 100 characters.
     pub q: Option<String>,
+    /// `created` (oldest first, the default) or `score` (best first, unscored last).
+    pub sort: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -197,6 +199,16 @@ pub async fn list_leads(
         )?,
         import_id: query.import_id.map(rekindle_domain::ImportId),
         search: validate::optional_text("q", query.q.as_deref(), 100)?,
+        order: match query.sort.as_deref() {
+            None | Some("created") => LeadOrder::Created,
+            Some("score") => LeadOrder::ScoreDesc,
+            Some(other) => {
+                return Err(ApiError::invalid(
+                    "sort",
+                    format!("sort {other:?} is not one of created, score"),
+                ));
+            }
+        },
     };
     let mut tx = state.app.store.begin(caller.account).await?;
     let leads = tx.list_leads(&filter, page).await?;

@@ -240,9 +240,24 @@ async fn list_leads(
     if let Some(param) = import_param {
         conditions.push_str(&format!(" AND import_id = ${param}"));
     }
+    // By score, the cursor is still the last lead's id: its current score is
+    // read back to continue after it. A score that changes between two pages
+    // can move a lead across the page boundary.
+    let (position, order) = match filter.order {
+        LeadOrder::Created => ("id > $2", "id"),
+        LeadOrder::ScoreDesc if page.after.is_none() => (
+            "$2 = $2",
+            "coalesce(score, -1) DESC, id DESC",
+        ),
+        LeadOrder::ScoreDesc => (
+            "(coalesce(score, -1), id) < (SELECT coalesce(score, -1), id FROM leads \
+             WHERE account_id = $1 AND id = $2)",
+            "coalesce(score, -1) DESC, id DESC",
+        ),
+    };
     let sql = format!(
-        "SELECT {LEAD_COLUMNS} FROM leads WHERE account_id = $1 AND id > $2{conditions} \
-         ORDER BY id LIMIT ${next}"
+        "SELECT {LEAD_COLUMNS} FROM leads WHERE account_id = $1 AND {position}{conditions} \
+         ORDER BY {order} LIMIT ${next}"
     );
 
     let mut query = sqlx::query(AssertSqlSafe(sql))
