@@ -164,3 +164,45 @@ async fn two_servers_share_redis_counters() {
     .await;
     harness.finish().await;
 }
+
+/// Sends `/healthz` with an `X-Forwarded-For` header and returns the status.
+async fn health_from(server: &TestServer, forwarded_for: &str) -> u16 {
+    server
+        .client
+        .get(server.url("/healthz"))
+        .header("x-forwarded-for", forwarded_for)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_addresses_count_only_behind_trusted_proxies() {
+    use rekindle_api::middleware::client_ip::{IpNet, TrustedProxies};
+
+    // Without trusted proxies the header is ignored: every request is the
+    // socket's 127.0.0.1 and shares one budget of 2.
+    let harness = Harness::sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut plain = settings(dir.path());
+    plain.limits.public_per_ip = per_minute(2);
+    let server = TestServer::start_with(&harness, dir, plain, Limiters::in_memory(100)).await;
+    assert_eq!(health_from(&server, "198.51.100.1").await, 200);
+    assert_eq!(health_from(&server, "198.51.100.2").await, 200);
+    assert_eq!(health_from(&server, "198.51.100.3").await, 429);
+
+    // Behind a trusted proxy on loopback, each forwarded client has its own budget.
+    let dir = tempfile::tempdir().unwrap();
+    let mut proxied = settings(dir.path());
+    proxied.limits.public_per_ip = per_minute(2);
+    proxied.trusted_proxies = TrustedProxies(vec![IpNet::parse("127.0.0.1/32").unwrap()]);
+    let server = TestServer::start_with(&harness, dir, proxied, Limiters::in_memory(100)).await;
+    for client in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
+        assert_eq!(health_from(&server, client).await, 200, "{client}");
+        assert_eq!(health_from(&server, client).await, 200, "{client}");
+        assert_eq!(health_from(&server, client).await, 429, "{client}");
+    }
+    harness.finish().await;
+}
