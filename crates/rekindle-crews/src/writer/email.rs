@@ -4,7 +4,7 @@
 
 use rekindle_domain::Tone;
 
-use super::facts::MessageFacts;
+use super::facts::{MessageFacts, mid_sentence};
 use super::{EMAIL_MAX_WORDS, EMAIL_MIN_WORDS};
 use crate::cues::NoteCue;
 use crate::researcher::Hook;
@@ -114,11 +114,14 @@ fn opener(facts: &MessageFacts) -> String {
 fn context(facts: &MessageFacts) -> String {
     let company = facts.company_or("your team");
     let options: Vec<String> = match &facts.hook {
-        Hook::Trigger { summary, .. } => vec![
+        Hook::Trigger { summary, .. } => {
+            let summary = mid_sentence(summary);
+            vec![
             format!("I came across a recent update about {}: {summary}.", facts.company_or("your company")),
             format!("I noticed some recent news on your side: {summary}. It made me think of our earlier conversation."),
             format!("Something caught my eye recently: {summary}. It seemed like a good reason to reconnect."),
-        ],
+        ]
+        }
         Hook::NoteCue { cue, period } => cue_context(*cue, period.as_deref(), company),
         Hook::Timing => vec![
             format!("Last time the timing was not right for {company}, which was completely understandable."),

@@ -96,3 +96,79 @@ fn last_month(request: &WriterRequest) -> Option<&'static str> {
     }
     MONTHS.get(last.month0() as usize).copied()
 }
+
+/// Words that often open an imported signal ("Raised a Series B in October")
+/// and read as ordinary words after a colon, where they take a small letter.
+/// Any other first word may be a name ("Acme opened...") and keeps its case.
+const LOWERCASE_OPENERS: &[&str] = &[
+    "acquired",
+    "added",
+    "announced",
+    "appointed",
+    "closed",
+    "completed",
+    "entered",
+    "expanded",
+    "grew",
+    "hired",
+    "hiring",
+    "joined",
+    "launched",
+    "moved",
+    "named",
+    "new",
+    "opened",
+    "partnered",
+    "posted",
+    "promoted",
+    "published",
+    "raised",
+    "received",
+    "recently",
+    "released",
+    "secured",
+    "signed",
+    "started",
+    "won",
+];
+
+/// Returns a signal summary ready for the middle of a sentence.
+pub(crate) fn mid_sentence(summary: &str) -> String {
+    let first_word: String = summary.chars().take_while(|c| c.is_alphabetic()).collect();
+    let is_opener = LOWERCASE_OPENERS
+        .iter()
+        .any(|opener| first_word.eq_ignore_ascii_case(opener));
+    let only_first_capital = first_word.chars().skip(1).all(|c| !c.is_uppercase());
+    if !is_opener || !only_first_capital {
+        return summary.to_owned();
+    }
+    let mut chars = summary.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod mid_sentence_tests {
+    use super::mid_sentence;
+
+    #[test]
+    fn common_openers_take_a_small_letter() {
+        assert_eq!(
+            mid_sentence("Raised a Series B in October"),
+            "raised a Series B in October"
+        );
+        assert_eq!(mid_sentence("New office in Leeds"), "new office in Leeds");
+    }
+
+    #[test]
+    fn names_and_acronyms_keep_their_case() {
+        assert_eq!(
+            mid_sentence("Acme opened a Berlin office"),
+            "Acme opened a Berlin office"
+        );
+        assert_eq!(mid_sentence("NEW CFO appointed"), "NEW CFO appointed");
+        assert_eq!(mid_sentence(""), "");
+    }
+}

@@ -4,7 +4,7 @@
 use rekindle_domain::Tone;
 
 use super::TEXT_MESSAGE_MAX_CHARS;
-use super::facts::MessageFacts;
+use super::facts::{MessageFacts, mid_sentence};
 use crate::compliance::TEXT_OPT_OUT;
 use crate::cues::NoteCue;
 use crate::researcher::Hook;
@@ -104,7 +104,9 @@ fn gap(facts: &MessageFacts) -> String {
 
 fn context(facts: &MessageFacts) -> Option<String> {
     let sentence = match &facts.hook {
-        Hook::Trigger { summary, .. } => format!("I saw the recent news: {summary}."),
+        Hook::Trigger { summary, .. } => {
+            format!("I saw the recent news: {}.", mid_sentence(summary))
+        }
         Hook::NoteCue { cue, period } => match (cue, period) {
             (NoteCue::CallMeAfter, Some(period)) => {
                 format!("You asked me to check back after {period}.")

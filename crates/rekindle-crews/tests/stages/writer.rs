@@ -280,8 +280,9 @@ fn uses_notes_and_signals() {
     };
     request.research = research(&request.lead, &[signal]);
     let draft = write(&request);
+    // The signal reads as part of the sentence, so its opening verb takes a small letter.
     assert!(
-        draft.body.contains("Closed a Series B round"),
+        draft.body.contains("closed a Series B round"),
         "{}",
         draft.body
     );
