@@ -115,6 +115,7 @@ fn api_routes(state: &ApiState) -> OpenApiRouter {
             leads::delete_lead
         ))
         .routes(routes!(leads::list_signals))
+        .routes(routes!(leads::record_consent))
         .routes(routes!(imports::list_imports))
         .routes(routes!(imports::get_import))
         .routes(routes!(imports::list_rows))

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 on_both_backends!(
     fixture_uploads_match_expected => fixture_uploads_match_expected,
     campaign_flow => campaign_flow,
+    consent_controls_text_messages => consent_controls_text_messages,
 );
 
 fn fixtures() -> std::path::PathBuf {
@@ -414,4 +415,112 @@ async fn campaign_flow(harness: &Harness) {
         )
         .await;
     expect_problem(response, 422, "validation_failed").await;
+}
+
+async fn consent_controls_text_messages(harness: &Harness) {
+    let server = TestServer::start(harness).await;
+    let owner = server.signup("Texting").await;
+    let created: Value = server
+        .post(
+            &owner,
+            "/api/v1/leads",
+            json!({ "email": "sam@texting.example.com", "phone": "+447700900123", "first_name": "Sam",
+                    "company": "Texting Ltd", "job_title": "COO", "notes": "Asked for a demo in spring." }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let lead = created["id"].as_str().unwrap().to_owned();
+    let always = json!({ "weekdays": ["mon","tue","wed","thu","fri","sat","sun"], "start_hour": 0, "end_hour": 24 });
+    let campaign: Value = server
+        .post(
+            &owner,
+            "/api/v1/campaigns",
+            json!({ "name": "Texts", "window": always,
+              "steps": [{ "channel": "sms", "delay_days": 0 }] }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = campaign["id"].as_str().unwrap().to_owned();
+    // Without consent, a text message has no lawful basis.
+    let item = preview_one(&server, &owner, &id, &lead).await;
+    assert_eq!(item["outcome"], "failed", "{item}");
+    assert!(
+        item["error"].as_str().unwrap().contains("lawful basis"),
+        "{item}"
+    );
+
+    // With consent recorded, the crew writes it.
+    let response = server
+        .post(
+            &owner,
+            &format!("/api/v1/leads/{lead}/consent"),
+            json!({ "basis": "consent", "source": "web form" }),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let item = preview_one(&server, &owner, &id, &lead).await;
+    assert_eq!(item["outcome"], "prepared", "{item}");
+
+    // Written and scheduled, then consent is withdrawn before the send: it is cancelled.
+    server
+        .post(
+            &owner,
+            &format!("/api/v1/campaigns/{id}/enrollments"),
+            json!({ "lead_ids": [lead] }),
+        )
+        .await;
+    server
+        .post(&owner, &format!("/api/v1/campaigns/{id}/launch"), json!({}))
+        .await;
+    let worker = rekindle_services::worker::Worker::new(
+        server.app.clone(),
+        "test",
+        std::time::Duration::from_millis(10),
+    );
+    worker.run_due(chrono::Utc::now(), 20).await.unwrap();
+    let messages: Value = server
+        .get(&owner, &format!("/api/v1/messages?campaign_id={id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(messages["items"][0]["status"], "scheduled", "{messages}");
+    let response = server
+        .post(
+            &owner,
+            &format!("/api/v1/leads/{lead}/consent"),
+            json!({ "basis": "withdrawn", "source": "phone call" }),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    server.run_jobs().await;
+    let messages: Value = server
+        .get(&owner, &format!("/api/v1/messages?campaign_id={id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(messages["items"][0]["status"], "cancelled", "{messages}");
+    assert_eq!(
+        messages["items"][0]["error"],
+        "no lawful basis for this channel at send time"
+    );
+}
+
+async fn preview_one(server: &TestServer, owner: &Session, campaign: &str, lead: &str) -> Value {
+    let body: Value = server
+        .post(
+            owner,
+            &format!("/api/v1/campaigns/{campaign}/preview"),
+            json!({ "lead_ids": [lead] }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    body["items"][0].clone()
 }

@@ -138,6 +138,7 @@ async fn every_id_route_hides_other_accounts(harness: &Harness) {
             let body = match path.as_str() {
                 p if p.ends_with("/enrollments") => json!({ "lead_ids": [ids["/api/v1/leads/"]] }),
                 p if p.ends_with("/preview") => json!({ "lead_ids": [ids["/api/v1/leads/"]] }),
+                p if p.ends_with("/consent") => json!({ "basis": "consent", "source": "test" }),
                 _ => json!({}),
             };
             let response = server

@@ -105,8 +105,17 @@ async fn claim_for_sending(
         return Ok(SendDecision::Skip);
     }
 
+    let consent = tx
+        .consent_of(lead.id)
+        .await?
+        .unwrap_or(ConsentBasis::LegitimateInterest);
     let blocked = if is_lead_suppressed(&mut *tx, &lead).await? {
         Some((MessageStatus::Suppressed, "contact is suppressed"))
+    } else if !lawful_for(message.channel, consent) {
+        Some((
+            MessageStatus::Cancelled,
+            "no lawful basis for this channel at send time",
+        ))
     } else if enrollment.status != EnrollmentStatus::Active {
         Some((MessageStatus::Cancelled, "enrollment is no longer active"))
     } else if campaign.status != CampaignStatus::Active {
@@ -309,4 +318,17 @@ pub async fn mark_failed(
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Checks the lawful basis again at send time, since consent can be withdrawn
+/// after the message was written: text messages need consent or a contract,
+/// and nothing goes to a lead who withdrew.
+fn lawful_for(channel: Channel, basis: ConsentBasis) -> bool {
+    match (channel, basis) {
+        (_, ConsentBasis::Withdrawn) => false,
+        (Channel::Email, _) => true,
+        (Channel::Sms | Channel::Whatsapp, basis) => {
+            matches!(basis, ConsentBasis::Consent | ConsentBasis::Contract)
+        }
+    }
 }

@@ -117,6 +117,17 @@ pub trait TenantTx: Send {
     ) -> Result<(), StoreError>;
     async fn list_signals(&mut self, lead: LeadId) -> Result<Vec<Signal>, StoreError>;
 
+    // Consent: the latest record is the lead's lawful basis for contact.
+    async fn record_consent(
+        &mut self,
+        lead: LeadId,
+        basis: ConsentBasis,
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Returns the lead's latest recorded basis, if any was recorded.
+    async fn consent_of(&mut self, lead: LeadId) -> Result<Option<ConsentBasis>, StoreError>;
+
     // Suppressions: account-wide and global ones both apply.
     async fn suppressed_values(
         &mut self,

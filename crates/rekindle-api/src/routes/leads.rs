@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use rekindle_auth::Scope;
 use rekindle_domain::lead::LeadFields;
-use rekindle_domain::{ContactKind, CustomFields, LeadId, LeadStatus, Tier};
+use rekindle_domain::{ConsentBasis, ContactKind, CustomFields, LeadId, LeadStatus, Tier};
 use rekindle_store::{Lead, LeadFilter, LeadOrder, NewLead, Signal, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -403,6 +403,72 @@ pub async fn list_signals(
         items: signals.into_iter().map(SignalView::from).collect(),
         next: None,
     }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentInput {
+    /// `consent`, `legitimate_interest`, `contract` or `withdrawn`.
+    pub basis: String,
+    /// Where the basis comes from, such as `web form 2026-11-02` or `signed MSA`.
+    pub source: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentView {
+    pub lead_id: Uuid,
+    pub basis: String,
+    pub source: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Records the lead's lawful basis for contact. The latest record applies: text
+/// messages need `consent` or `contract`, and `withdrawn` stops all sending,
+/// including messages already scheduled.
+#[utoipa::path(post, path = "/api/v1/leads/{id}/consent", tag = "leads", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = ConsentInput,
+    responses((status = 201, body = ConsentView), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn record_consent(
+    State(state): State<ApiState>,
+    caller: Caller,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<ConsentInput>,
+) -> Result<(StatusCode, Json<ConsentView>), ApiError> {
+    caller.require(Access::Scope(Scope::LeadsWrite))?;
+    let basis: ConsentBasis = input.basis.parse().map_err(|_| {
+        ApiError::invalid(
+            "basis",
+            format!(
+                "basis {:?} is not one of consent, legitimate_interest, contract, withdrawn",
+                input.basis
+            ),
+        )
+    })?;
+    let source = validate::text("source", &input.source, 1, 200)?;
+    let lead = LeadId(id);
+    let now = Utc::now();
+    let mut tx = state.app.store.begin(caller.account).await?;
+    tx.get_lead(lead)
+        .await?
+        .ok_or_else(|| ApiError::not_found("lead"))?;
+    tx.record_consent(lead, basis, &source, now).await?;
+    tx.append_audit(
+        &caller
+            .audit("consent.record", "lead", Some(id.to_string()))
+            .with_changes(json!({ "basis": basis, "source": source })),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ConsentView {
+            lead_id: id,
+            basis: basis.as_str().to_owned(),
+            source,
+            recorded_at: now,
+        }),
+    ))
 }
 
 fn parse_option<T: std::str::FromStr>(

@@ -212,8 +212,12 @@ async fn load_step_context(
                 .collect(),
             suppressed: is_lead_suppressed(&mut *tx, &lead).await?,
             // Imported B2B leads are contacted on legitimate interest unless a
-            // consent record gives another basis. Consent records come with the API.
-            consent: Some(ConsentBasis::LegitimateInterest),
+            // consent record gives another basis.
+            consent: Some(
+                tx.consent_of(lead.id)
+                    .await?
+                    .unwrap_or(ConsentBasis::LegitimateInterest),
+            ),
             unsubscribe_url: unsubscribe.to_string(),
             // After a send, the enrollment's next_run_at contains the send time.
             previous_sent_at: (payload.position > 1)

@@ -71,7 +71,11 @@ pub async fn preview_step(
                 .map(|s| s.input)
                 .collect(),
             suppressed: is_lead_suppressed(&mut *tx, &lead).await?,
-            consent: Some(ConsentBasis::LegitimateInterest),
+            consent: Some(
+                tx.consent_of(lead.id)
+                    .await?
+                    .unwrap_or(ConsentBasis::LegitimateInterest),
+            ),
             unsubscribe_url: unsubscribe.to_string(),
             previous_sent_at: None,
             lead: LeadSnapshot {

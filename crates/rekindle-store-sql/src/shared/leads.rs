@@ -528,3 +528,40 @@ async fn remove_suppression(conn: &mut Conn, account: AccountId, id: Suppression
         .map_err(map_error)?;
     Ok(result.rows_affected() == 1)
 }
+
+async fn record_consent(
+    conn: &mut Conn,
+    account: AccountId,
+    lead: LeadId,
+    basis: ConsentBasis,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO consents (id, account_id, lead_id, basis, source, recorded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(account.0)
+    .bind(lead.0)
+    .bind(basis.as_str())
+    .bind(source)
+    .bind(micros(now))
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(())
+}
+
+async fn consent_of(conn: &mut Conn, account: AccountId, lead: LeadId) -> Result<Option<ConsentBasis>, StoreError> {
+    let basis: Option<String> = sqlx::query_scalar(
+        "SELECT basis FROM consents WHERE account_id = $1 AND lead_id = $2 \
+         ORDER BY recorded_at DESC, id DESC LIMIT 1",
+    )
+    .bind(account.0)
+    .bind(lead.0)
+    .fetch_optional(conn)
+    .await
+    .map_err(map_error)?;
+    parse_opt_enum(basis)
+}

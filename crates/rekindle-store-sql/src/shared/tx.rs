@@ -96,6 +96,20 @@ impl TenantTx for SqlTenantTx {
         list_signals(&mut self.tx, self.account, lead).await
     }
 
+    async fn record_consent(
+        &mut self,
+        lead: LeadId,
+        basis: ConsentBasis,
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        record_consent(&mut self.tx, self.account, lead, basis, source, now).await
+    }
+
+    async fn consent_of(&mut self, lead: LeadId) -> Result<Option<ConsentBasis>, StoreError> {
+        consent_of(&mut self.tx, self.account, lead).await
+    }
+
     async fn suppressed_values(
         &mut self,
         kind: ContactKind,
