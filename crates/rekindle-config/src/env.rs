@@ -223,6 +223,10 @@ pub const ENV_KEYS: &[(&str, Setter)] = &[
         c.sms.twilio_messaging_service_sid = Some(v.to_owned());
         Ok(())
     }),
+    ("REKINDLE_TWILIO_WHATSAPP_FROM", |c, v| {
+        c.sms.twilio_whatsapp_from = Some(v.to_owned());
+        Ok(())
+    }),
     ("REKINDLE_TWILIO_BASE_URL", |c, v| {
         c.sms.twilio_base_url = Some(v.to_owned());
         Ok(())

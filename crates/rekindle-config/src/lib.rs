@@ -126,6 +126,9 @@ pub struct SmsConfig {
     /// E.164 number messages are sent from, unless a messaging service is set.
     pub twilio_from: Option<String>,
     pub twilio_messaging_service_sid: Option<String>,
+    /// WhatsApp sender number (E.164) on Twilio; WhatsApp messages go to the
+    /// local outbox when unset.
+    pub twilio_whatsapp_from: Option<String>,
     /// Twilio's API base URL; a loopback mock in tests.
     pub twilio_base_url: Option<String>,
     /// Seconds one send may take before it counts as failed.
@@ -140,6 +143,7 @@ impl Default for SmsConfig {
             twilio_auth_token: None,
             twilio_from: None,
             twilio_messaging_service_sid: None,
+            twilio_whatsapp_from: None,
             twilio_base_url: None,
             timeout_seconds: 15,
         }

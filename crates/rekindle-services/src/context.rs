@@ -48,6 +48,8 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub email: Arc<dyn EmailTransport>,
     pub sms: Arc<dyn SmsTransport>,
+    /// WhatsApp messages: the same interface as SMS, its own transport.
+    pub whatsapp: Arc<dyn SmsTransport>,
     pub crew: Arc<ReactivationCrew>,
     pub links: Arc<LinkSigner>,
     pub settings: AppSettings,
@@ -67,6 +69,7 @@ impl App {
             store,
             email: Arc::new(OutboxEmailTransport::new(outbox.join("email"))),
             sms: Arc::new(OutboxSmsTransport::new(outbox.join("sms"))),
+            whatsapp: Arc::new(OutboxSmsTransport::new(outbox.join("whatsapp"))),
             crew: Arc::new(ReactivationCrew::offline(CrewConfig::default())),
             links: Arc::new(links),
             settings,

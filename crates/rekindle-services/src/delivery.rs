@@ -232,7 +232,10 @@ async fn send_sms(
         to,
         body: message.body.clone(),
     };
-    app.sms.send_sms(&sms).await
+    match message.channel {
+        Channel::Whatsapp => app.whatsapp.send_sms(&sms).await,
+        Channel::Sms | Channel::Email => app.sms.send_sms(&sms).await,
+    }
 }
 
 async fn record_sent(

@@ -24,6 +24,7 @@ on_both_backends!(
     sendgrid_ids_are_stored => check_sendgrid_ids,
     rate_limited_send_dead_letters => check_rate_limited_send,
     provider_outage_opens_circuit => check_circuit_opens,
+    whatsapp_goes_through_twilio => check_whatsapp,
 );
 
 const CSV: &str = "first_name,email,company,job_title,notes\n\
@@ -250,4 +251,103 @@ async fn check_circuit_opens(harness: &Harness) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(found, "no circuit_open alert was stored");
+}
+
+async fn check_whatsapp(harness: &Harness) {
+    use rekindle_channels::{TwilioConfig, TwilioSender, TwilioTransport};
+    use wiremock::matchers::body_string_contains;
+
+    let sid = "AC00000000000000000000000000000000";
+    let provider = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/2010-04-01/Accounts/{sid}/Messages.json")))
+        .and(body_string_contains("To=whatsapp%3A%2B447700900123"))
+        .and(body_string_contains("From=whatsapp%3A%2B14155238886"))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(serde_json::json!({ "sid": "SM123" })),
+        )
+        .expect(1)
+        .mount(&provider)
+        .await;
+    let outbox = tempfile::tempdir().unwrap();
+    let mut app = common::app(harness, outbox.path().to_owned());
+    let sender = TwilioSender::Number(Phone::parse("+14155238886", None).unwrap());
+    let mut config = TwilioConfig::new(sid, SecretString::from("token".to_owned()), sender);
+    config.base_url = provider.uri().parse().unwrap();
+    app.whatsapp = Arc::new(TwilioTransport::new_whatsapp(config).unwrap());
+
+    let account = create_account(app.store.as_ref(), "Chat Ltd").await;
+    let actor = Actor::system("test");
+    let lead = rekindle_store::NewLead {
+        id: LeadId::new(),
+        fields: rekindle_domain::lead::LeadFields {
+            phone: Some(Phone::parse("+447700900123", None).unwrap()),
+            first_name: Some("Sam".into()),
+            company: Some("Chat Ltd".into()),
+            job_title: Some("COO".into()),
+            notes: Some("Asked for a demo in spring.".into()),
+            ..Default::default()
+        },
+        import_id: None,
+        import_ref: None,
+    };
+    let mut tx = app.store.begin(account).await.unwrap();
+    tx.insert_lead(&lead, Utc::now()).await.unwrap();
+    tx.record_consent(lead.id, ConsentBasis::Consent, "web form", Utc::now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let spec = CampaignSpec {
+        name: "Chats".into(),
+        tone: Tone::Friendly,
+        window: SendingWindow {
+            weekdays: vec![
+                chrono::Weekday::Mon,
+                chrono::Weekday::Tue,
+                chrono::Weekday::Wed,
+                chrono::Weekday::Thu,
+                chrono::Weekday::Fri,
+                chrono::Weekday::Sat,
+                chrono::Weekday::Sun,
+            ],
+            start_hour: 0,
+            end_hour: 24,
+        },
+        steps: vec![StepSpec {
+            channel: Channel::Whatsapp,
+            delay_days: 0,
+        }],
+    };
+    let (campaign, _) = campaigns::create_campaign(&app, account, &actor, &spec)
+        .await
+        .unwrap();
+    campaigns::enroll_leads(&app, account, &actor, campaign.id, &[lead.id])
+        .await
+        .unwrap();
+    campaigns::launch_campaign(&app, account, &actor, campaign.id)
+        .await
+        .unwrap();
+    let worker = Worker::new(app.clone(), "test", std::time::Duration::from_millis(10));
+    worker
+        .run_due(Utc::now() + Duration::days(1), 20)
+        .await
+        .unwrap();
+
+    let mut tx = app.store.begin(account).await.unwrap();
+    let messages = tx
+        .list_messages(Some(campaign.id), PageRequest::default())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        messages.items[0].status,
+        MessageStatus::Sent,
+        "{:?}",
+        messages.items[0]
+    );
+    assert_eq!(
+        messages.items[0].provider_message_id.as_deref(),
+        Some("SM123")
+    );
+    provider.verify().await;
 }

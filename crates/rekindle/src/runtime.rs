@@ -79,5 +79,6 @@ pub fn build_app(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<App> 
     ));
     app.email = crate::transports::email_transport(config, &circuits)?;
     app.sms = crate::transports::sms_transport(config, &circuits)?;
+    app.whatsapp = crate::transports::whatsapp_transport(config, &circuits)?;
     Ok(app)
 }

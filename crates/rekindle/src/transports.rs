@@ -130,6 +130,44 @@ pub fn sms_transport(
     ))
 }
 
+/// Builds the WhatsApp transport: Twilio when the SMS provider is Twilio and a
+/// WhatsApp sender number is set, else the local outbox.
+pub fn whatsapp_transport(
+    config: &Config,
+    circuits: &Arc<CircuitRegistry>,
+) -> anyhow::Result<Arc<dyn SmsTransport>> {
+    let sms = &config.sms;
+    let (true, Some(from)) = (sms.provider == "twilio", &sms.twilio_whatsapp_from) else {
+        return Ok(build_sms_transport(SmsTransportConfig::Outbox {
+            directory: config.outbox_dir().join("whatsapp"),
+        })?);
+    };
+    let sid = required(
+        &sms.twilio_account_sid,
+        "REKINDLE_TWILIO_ACCOUNT_SID",
+        "the AC... account SID",
+    )?;
+    let token = sms
+        .twilio_auth_token
+        .as_ref()
+        .context("REKINDLE_TWILIO_AUTH_TOKEN is required for WhatsApp through Twilio")?;
+    let number = Phone::parse(from, None).map_err(|error| {
+        anyhow::anyhow!("invalid REKINDLE_TWILIO_WHATSAPP_FROM {from:?}: {error}; use E.164 such as +14155238886")
+    })?;
+    let mut twilio = TwilioConfig::new(sid, secret(token), TwilioSender::Number(number));
+    twilio.timeout = Duration::from_secs(sms.timeout_seconds);
+    if let Some(url) = &sms.twilio_base_url {
+        twilio.base_url = url.parse().context("invalid REKINDLE_TWILIO_BASE_URL")?;
+    }
+    let transport = build_sms_transport(SmsTransportConfig::TwilioWhatsapp(twilio))
+        .context("cannot set up the WhatsApp transport")?;
+    tracing::info!("WhatsApp transport ready");
+    Ok(Arc::new(
+        CircuitSmsTransport::new(transport, "twilio-whatsapp", circuits.clone())
+            .with_scope(CircuitScope::ProviderAndSender),
+    ))
+}
+
 fn required(value: &Option<String>, variable: &str, what: &str) -> anyhow::Result<String> {
     value
         .clone()
@@ -237,6 +275,20 @@ mod tests {
             &circuits(),
         );
         assert!(twilio.is_ok(), "{:?}", twilio.err());
+        let whatsapp = whatsapp_transport(
+            &config(&[
+                ("REKINDLE_SMS_PROVIDER", "twilio"),
+                (
+                    "REKINDLE_TWILIO_ACCOUNT_SID",
+                    "AC00000000000000000000000000000000",
+                ),
+                ("REKINDLE_TWILIO_AUTH_TOKEN", "token"),
+                ("REKINDLE_TWILIO_FROM", "+447700900123"),
+                ("REKINDLE_TWILIO_WHATSAPP_FROM", "not a number"),
+            ]),
+            &circuits(),
+        );
+        assert!(format!("{:#}", whatsapp.err().unwrap()).contains("REKINDLE_TWILIO_WHATSAPP_FROM"));
         // Plaintext SMTP to a remote host is rejected when the transport is built.
         let plaintext = email_transport(
             &config(&[
