@@ -15,7 +15,7 @@ use crate::middleware::{client_ip, deadline, problems, rate_limit, request_id, s
 use crate::openapi::ApiDoc;
 use crate::routes::{
     account, analytics, audit, campaigns, health, imports, jobs, leads, messages, replies,
-    suppressions,
+    sending_identities, suppressions,
 };
 use crate::state::ApiState;
 
@@ -145,6 +145,14 @@ fn api_routes(state: &ApiState) -> OpenApiRouter {
         .routes(routes!(analytics::funnel))
         .routes(routes!(audit::list_audit))
         .routes(routes!(audit::verify_audit))
+        .routes(routes!(
+            sending_identities::list_identities,
+            sending_identities::create_identity
+        ))
+        .routes(routes!(
+            sending_identities::update_identity,
+            sending_identities::delete_identity
+        ))
         .routes(routes!(jobs::list_jobs))
         .routes(routes!(jobs::retry_job))
         .routes(routes!(sessions::change_password))

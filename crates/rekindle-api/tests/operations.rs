@@ -8,6 +8,7 @@ use rekindle_store_conformance::Harness;
 use serde_json::{Value, json};
 
 on_both_backends!(
+    sending_identities_are_managed => sending_identities_are_managed,
     dead_jobs_are_listed_and_retried => dead_jobs_are_listed_and_retried,
     audit_verify_detects_tampering => audit_verify_detects_tampering,
 );
@@ -128,4 +129,89 @@ async fn password_change_ends_other_sessions() {
         200
     );
     harness.finish().await;
+}
+
+async fn sending_identities_are_managed(harness: &Harness) {
+    let server = TestServer::start(harness).await;
+    let owner = server.signup("Senders").await;
+    let created = server
+        .post(
+            &owner,
+            "/api/v1/sending-identities",
+            json!({ "channel": "email", "address": "Sales@Senders.example.com", "daily_cap": 300,
+                    "warm_up_start": "2026-11-01" }),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    assert_eq!(created["address"], "sales@senders.example.com");
+    assert_eq!(created["daily_cap"], 300);
+    assert_eq!(created["warm_up_start"], "2026-11-01");
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    let again = server
+        .post(
+            &owner,
+            "/api/v1/sending-identities",
+            json!({ "channel": "email", "address": "sales@senders.example.com" }),
+        )
+        .await;
+    expect_problem(again, 409, "conflict").await;
+    let bad = server
+        .post(
+            &owner,
+            "/api/v1/sending-identities",
+            json!({ "channel": "sms", "address": "12" }),
+        )
+        .await;
+    assert_eq!(
+        expect_problem(bad, 422, "validation_failed").await["field"],
+        "address"
+    );
+    let bad = server
+        .post(
+            &owner,
+            "/api/v1/sending-identities",
+            json!({ "channel": "sms", "address": "+447700900123", "hourly_cap": 0 }),
+        )
+        .await;
+    assert_eq!(
+        expect_problem(bad, 422, "validation_failed").await["field"],
+        "hourly_cap"
+    );
+
+    let paused: Value = server
+        .patch(
+            &owner,
+            &format!("/api/v1/sending-identities/{id}"),
+            json!({ "paused": true }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(paused["paused"], true);
+    assert_eq!(
+        paused["daily_cap"], 300,
+        "fields not sent stay as they were"
+    );
+    let listed: Value = server
+        .get(&owner, "/api/v1/sending-identities")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+
+    assert_eq!(
+        server
+            .delete(&owner, &format!("/api/v1/sending-identities/{id}"))
+            .await
+            .status(),
+        204
+    );
+    let gone = server
+        .delete(&owner, &format!("/api/v1/sending-identities/{id}"))
+        .await;
+    expect_problem(gone, 404, "not_found").await;
 }

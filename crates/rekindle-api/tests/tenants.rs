@@ -93,6 +93,20 @@ async fn seed_account_a(server: &TestServer, a: &common::Session) -> HashMap<&'s
         .unwrap();
 
     let dead_job = common::dead_job(server, a).await;
+    let identity: Value = server
+        .post(
+            a,
+            "/api/v1/sending-identities",
+            json!({ "channel": "email", "address": "sales@a.example.com" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    ids.insert(
+        "/api/v1/sending-identities/",
+        identity["id"].as_str().unwrap().to_owned(),
+    );
     ids.insert("/api/v1/jobs/", dead_job);
     ids.insert("/api/v1/leads/", lead);
     ids.insert("/api/v1/campaigns/", campaign_id);

@@ -457,3 +457,30 @@ pub struct Alert {
     pub message: String,
     pub created_at: DateTime<Utc>,
 }
+
+/// A mailbox or phone number the account sends from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendingIdentityRow {
+    pub id: uuid::Uuid,
+    pub channel: Channel,
+    /// Email address or E.164 number.
+    pub address: String,
+    pub display_name: Option<String>,
+    /// Sends per UTC hour; the account default when `None`.
+    pub hourly_cap: Option<u32>,
+    /// Sends per UTC day; the account default when `None`.
+    pub daily_cap: Option<u32>,
+    /// First day of the warm-up ramp.
+    pub warm_up_start: NaiveDate,
+    pub paused: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Changes to a sending identity; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendingIdentityChanges {
+    pub display_name: Option<String>,
+    pub hourly_cap: Option<u32>,
+    pub daily_cap: Option<u32>,
+    pub paused: Option<bool>,
+}

@@ -117,6 +117,21 @@ pub trait TenantTx: Send {
     ) -> Result<(), StoreError>;
     async fn list_signals(&mut self, lead: LeadId) -> Result<Vec<Signal>, StoreError>;
 
+    // Sending identities.
+    async fn insert_sending_identity(
+        &mut self,
+        identity: &SendingIdentityRow,
+    ) -> Result<(), StoreError>;
+    /// Lists every sending identity of the account, oldest first (an account
+    /// has a handful).
+    async fn list_sending_identities(&mut self) -> Result<Vec<SendingIdentityRow>, StoreError>;
+    async fn update_sending_identity(
+        &mut self,
+        id: Uuid,
+        changes: &SendingIdentityChanges,
+    ) -> Result<Option<SendingIdentityRow>, StoreError>;
+    async fn delete_sending_identity(&mut self, id: Uuid) -> Result<bool, StoreError>;
+
     // Consent: the latest record is the lead's lawful basis for contact.
     async fn record_consent(
         &mut self,

@@ -10,4 +10,5 @@ pub mod jobs;
 pub mod leads;
 pub mod messages;
 pub mod replies;
+pub mod sending_identities;
 pub mod suppressions;

@@ -286,3 +286,100 @@ async fn set_password(
     .map_err(map_error)?;
     Ok(revoked.rows_affected())
 }
+
+const SENDING_IDENTITY_COLUMNS: &str =
+    "id, channel, address, display_name, hourly_cap, daily_cap, warm_up_start, paused, created_at";
+
+fn sending_identity_from_row(row: &DbRow) -> Result<SendingIdentityRow, StoreError> {
+    let channel: String = row.try_get("channel").map_err(map_error)?;
+    let hourly: Option<i32> = row.try_get("hourly_cap").map_err(map_error)?;
+    let daily: Option<i32> = row.try_get("daily_cap").map_err(map_error)?;
+    Ok(SendingIdentityRow {
+        id: row.try_get("id").map_err(map_error)?,
+        channel: parse_enum(&channel)?,
+        address: row.try_get("address").map_err(map_error)?,
+        display_name: row.try_get("display_name").map_err(map_error)?,
+        hourly_cap: hourly.map(|cap| cap.max(1) as u32),
+        daily_cap: daily.map(|cap| cap.max(1) as u32),
+        warm_up_start: row.try_get("warm_up_start").map_err(map_error)?,
+        paused: row.try_get("paused").map_err(map_error)?,
+        created_at: row.try_get("created_at").map_err(map_error)?,
+    })
+}
+
+fn cap_value(cap: Option<u32>) -> Option<i32> {
+    cap.map(|cap| cap.min(i32::MAX as u32) as i32)
+}
+
+async fn insert_sending_identity(
+    conn: &mut Conn,
+    account: AccountId,
+    identity: &SendingIdentityRow,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO sending_identities (id, account_id, channel, address, display_name, \
+         hourly_cap, daily_cap, warm_up_start, paused, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(identity.id)
+    .bind(account.0)
+    .bind(identity.channel.as_str())
+    .bind(&identity.address)
+    .bind(&identity.display_name)
+    .bind(cap_value(identity.hourly_cap))
+    .bind(cap_value(identity.daily_cap))
+    .bind(identity.warm_up_start)
+    .bind(identity.paused)
+    .bind(micros(identity.created_at))
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(())
+}
+
+async fn list_sending_identities(conn: &mut Conn, account: AccountId) -> Result<Vec<SendingIdentityRow>, StoreError> {
+    let sql = format!(
+        "SELECT {SENDING_IDENTITY_COLUMNS} FROM sending_identities WHERE account_id = $1 ORDER BY id"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(account.0)
+        .fetch_all(conn)
+        .await
+        .map_err(map_error)?;
+    rows.iter().map(sending_identity_from_row).collect()
+}
+
+async fn update_sending_identity(
+    conn: &mut Conn,
+    account: AccountId,
+    id: Uuid,
+    changes: &SendingIdentityChanges,
+) -> Result<Option<SendingIdentityRow>, StoreError> {
+    let sql = format!(
+        "UPDATE sending_identities SET display_name = COALESCE($3, display_name), \
+         hourly_cap = COALESCE($4, hourly_cap), daily_cap = COALESCE($5, daily_cap), \
+         paused = COALESCE($6, paused) WHERE account_id = $1 AND id = $2 \
+         RETURNING {SENDING_IDENTITY_COLUMNS}"
+    );
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(account.0)
+        .bind(id)
+        .bind(&changes.display_name)
+        .bind(cap_value(changes.hourly_cap))
+        .bind(cap_value(changes.daily_cap))
+        .bind(changes.paused)
+        .fetch_optional(conn)
+        .await
+        .map_err(map_error)?;
+    row.as_ref().map(sending_identity_from_row).transpose()
+}
+
+async fn delete_sending_identity(conn: &mut Conn, account: AccountId, id: Uuid) -> Result<bool, StoreError> {
+    let result = sqlx::query("DELETE FROM sending_identities WHERE account_id = $1 AND id = $2")
+        .bind(account.0)
+        .bind(id)
+        .execute(conn)
+        .await
+        .map_err(map_error)?;
+    Ok(result.rows_affected() == 1)
+}

@@ -96,6 +96,26 @@ impl TenantTx for SqlTenantTx {
         list_signals(&mut self.tx, self.account, lead).await
     }
 
+    async fn insert_sending_identity(&mut self, identity: &SendingIdentityRow) -> Result<(), StoreError> {
+        insert_sending_identity(&mut self.tx, self.account, identity).await
+    }
+
+    async fn list_sending_identities(&mut self) -> Result<Vec<SendingIdentityRow>, StoreError> {
+        list_sending_identities(&mut self.tx, self.account).await
+    }
+
+    async fn update_sending_identity(
+        &mut self,
+        id: Uuid,
+        changes: &SendingIdentityChanges,
+    ) -> Result<Option<SendingIdentityRow>, StoreError> {
+        update_sending_identity(&mut self.tx, self.account, id, changes).await
+    }
+
+    async fn delete_sending_identity(&mut self, id: Uuid) -> Result<bool, StoreError> {
+        delete_sending_identity(&mut self.tx, self.account, id).await
+    }
+
     async fn record_consent(
         &mut self,
         lead: LeadId,
