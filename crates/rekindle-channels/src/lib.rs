@@ -42,7 +42,10 @@ pub use email::{
 };
 pub use error::{ChannelError, TransportConfigError};
 pub use http::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_HTTP_TIMEOUT};
-pub use links::{LinkClaims, LinkPurpose, LinkSigner, LinkSignerError, LinkTarget, TokenError};
+pub use links::{
+    LinkClaims, LinkPurpose, LinkSigner, LinkSignerError, LinkTarget, ReplyAddressError,
+    ReplyAddressSigner, TokenError,
+};
 pub use outbox::{
     DEFAULT_OUTBOX_TIMEOUT, OUTBOX_PROVIDER, OutboxEmailTransport, OutboxSmsTransport, SmsRecord,
 };

@@ -5,6 +5,7 @@
 mod claims;
 mod codec;
 mod error;
+mod reply_address;
 
 use std::fmt;
 
@@ -18,6 +19,7 @@ use url::Url;
 pub use claims::{LinkClaims, LinkPurpose, LinkTarget};
 pub use codec::MAX_TOKEN_CHARS;
 pub use error::{LinkSignerError, TokenError};
+pub use reply_address::{REPLY_PREFIX, ReplyAddressError, ReplyAddressSigner};
 
 type HmacSha256 = Hmac<Sha256>;
 
