@@ -1,4 +1,4 @@
-//! Reply-To addresses that name the message they answer.
+//! Reply-To addresses that name the message a reply is for.
 //!
 //! Each email goes out with `Reply-To: reply+<message>-<tag>@<inbound domain>`,
 //! where `<message>` is the message id in lowercase hex and `<tag>` a truncated
@@ -25,7 +25,7 @@ const TAG_BYTES: usize = 8;
 /// HKDF `info` of the reply-address key, distinct from every link purpose.
 const KEY_INFO: &[u8] = b"rekindle reply address key";
 
-/// Why an address is not one of our reply addresses.
+/// Reason an address is not one of our reply addresses.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReplyAddressError {
     #[error("the address has no reply token: it is not a Rekindle reply address")]
@@ -119,7 +119,7 @@ mod tests {
     }
 
     #[test]
-    fn address_names_its_message_and_fits_a_local_part() {
+    fn address_round_trip() {
         let message = MessageId::new();
         let address = signer(1).address(message, "in.example.com");
 
@@ -134,7 +134,7 @@ mod tests {
     }
 
     #[test]
-    fn forged_and_foreign_addresses_are_refused() {
+    fn forged_address_rejected() {
         let message = MessageId::new();
         let address = signer(1).address(message, "in.example.com");
 
@@ -159,7 +159,7 @@ mod tests {
     }
 
     #[test]
-    fn short_secret_is_refused() {
+    fn short_secret_rejected() {
         assert!(ReplyAddressSigner::new(&[0; 16]).is_err());
     }
 }
