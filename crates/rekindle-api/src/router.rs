@@ -155,6 +155,7 @@ fn api_routes(state: &ApiState) -> OpenApiRouter {
         ))
         .routes(routes!(jobs::list_jobs))
         .routes(routes!(jobs::retry_job))
+        .routes(routes!(jobs::discard_job))
         .routes(routes!(sessions::change_password))
         .route_layer(deadline.clone());
 

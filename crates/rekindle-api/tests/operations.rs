@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 on_both_backends!(
     sending_identities_are_managed => sending_identities_are_managed,
     dead_jobs_are_listed_and_retried => dead_jobs_are_listed_and_retried,
+    dead_jobs_are_discarded => dead_jobs_are_discarded,
     audit_verify_detects_tampering => audit_verify_detects_tampering,
 );
 
@@ -46,6 +47,47 @@ async fn dead_jobs_are_listed_and_retried(harness: &Harness) {
         .post(&owner, &format!("/api/v1/jobs/{job}/retry"), json!({}))
         .await;
     expect_problem(response, 404, "not_found").await;
+    let response = server.delete(&owner, &format!("/api/v1/jobs/{job}")).await;
+    expect_problem(response, 404, "not_found").await;
+}
+
+async fn dead_jobs_are_discarded(harness: &Harness) {
+    let server = TestServer::start(harness).await;
+    let owner = server.signup("Discards").await;
+    let other = server.signup("Someone Else").await;
+    let job = common::dead_job(&server, &owner).await;
+
+    let response = server.delete(&other, &format!("/api/v1/jobs/{job}")).await;
+    expect_problem(response, 404, "not_found").await;
+    let response = server.delete(&owner, &format!("/api/v1/jobs/{job}")).await;
+    assert_eq!(response.status(), 204);
+
+    let all: Value = server
+        .get(&owner, "/api/v1/jobs")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|job| job["id"].as_str().unwrap())
+        .collect();
+    assert!(!ids.contains(&job.as_str()), "discarded job still listed");
+    let audit: Value = server
+        .get(&owner, "/api/v1/audit")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let discards = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["action"] == "job.discard" && entry["target_id"] == job.as_str())
+        .count();
+    assert_eq!(discards, 1);
 }
 
 async fn audit_verify_detects_tampering(harness: &Harness) {

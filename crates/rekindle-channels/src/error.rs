@@ -20,6 +20,14 @@ pub enum ChannelError {
         message: String,
     },
 
+    /// The circuit breaker rejected the call, so the provider was not called.
+    /// Retry after `retry_after`, when the circuit half-opens.
+    #[error("provider unavailable: {message}")]
+    CircuitOpen {
+        retry_after: Option<Duration>,
+        message: String,
+    },
+
     /// A failure that a retry cannot fix (a rejected recipient, a missing
     /// permission). Do not retry.
     #[error("permanent failure: {message}")]
@@ -60,24 +68,33 @@ impl ChannelError {
     pub fn class(&self) -> ErrorClass {
         match self {
             Self::Transient { .. } => ErrorClass::Transient,
-            Self::RateLimited { .. } => ErrorClass::RateLimited,
+            Self::RateLimited { .. } | Self::CircuitOpen { .. } => ErrorClass::RateLimited,
             Self::Permanent { .. } => ErrorClass::Permanent,
             Self::InvalidInput { .. } => ErrorClass::InvalidInput,
         }
     }
 
-    /// Returns the wait the provider asked for, only for `RateLimited`.
+    /// Returns the wait the provider or the circuit breaker asked for.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::RateLimited { retry_after, .. } => *retry_after,
+            Self::RateLimited { retry_after, .. } | Self::CircuitOpen { retry_after, .. } => {
+                *retry_after
+            }
             _ => None,
         }
+    }
+
+    /// Returns true when the provider was never called, so waiting costs the
+    /// message nothing and should not count as a failed attempt.
+    pub fn provider_not_called(&self) -> bool {
+        matches!(self, Self::CircuitOpen { .. })
     }
 
     pub fn message(&self) -> &str {
         match self {
             Self::Transient { message }
             | Self::RateLimited { message, .. }
+            | Self::CircuitOpen { message, .. }
             | Self::Permanent { message }
             | Self::InvalidInput { message } => message,
         }

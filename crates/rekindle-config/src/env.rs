@@ -200,6 +200,50 @@ pub const ENV_KEYS: &[(&str, Setter)] = &[
         c.email.timeout_seconds = number("REKINDLE_EMAIL_TIMEOUT_SECONDS", v, 1, 300)?;
         Ok(())
     }),
+    ("REKINDLE_EMAIL_REPLY_DOMAIN", |c, v| {
+        let domain = v.trim().trim_end_matches('.');
+        let valid = !domain.is_empty()
+            && domain.contains('.')
+            && domain
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '.');
+        if !valid {
+            return Err(invalid(
+                "REKINDLE_EMAIL_REPLY_DOMAIN",
+                v,
+                "a mail domain such as replies.example.com",
+            ));
+        }
+        c.email.reply_domain = Some(domain.to_ascii_lowercase());
+        Ok(())
+    }),
+    ("REKINDLE_SENDING_IDENTITY_HOURLY_CAP", |c, v| {
+        c.sending.identity_hourly_cap =
+            number("REKINDLE_SENDING_IDENTITY_HOURLY_CAP", v, 1, 1_000_000)?;
+        Ok(())
+    }),
+    ("REKINDLE_SENDING_IDENTITY_DAILY_CAP", |c, v| {
+        c.sending.identity_daily_cap =
+            number("REKINDLE_SENDING_IDENTITY_DAILY_CAP", v, 1, 10_000_000)?;
+        Ok(())
+    }),
+    ("REKINDLE_SENDING_DOMAIN_HOURLY_CAP", |c, v| {
+        c.sending.domain_hourly_cap =
+            number("REKINDLE_SENDING_DOMAIN_HOURLY_CAP", v, 1, 1_000_000)?;
+        Ok(())
+    }),
+    ("REKINDLE_SENDING_DOMAIN_DAILY_CAP", |c, v| {
+        c.sending.domain_daily_cap = number("REKINDLE_SENDING_DOMAIN_DAILY_CAP", v, 1, 10_000_000)?;
+        Ok(())
+    }),
+    ("REKINDLE_SENDING_WARM_UP_DAILY_CAPS", |c, v| {
+        let caps: Result<Vec<u32>, _> = list(v)
+            .iter()
+            .map(|cap| number("REKINDLE_SENDING_WARM_UP_DAILY_CAPS", cap, 1, 10_000_000))
+            .collect();
+        c.sending.warm_up_daily_caps = caps?;
+        Ok(())
+    }),
     ("REKINDLE_SMS_PROVIDER", |c, v| {
         if !matches!(v, "outbox" | "twilio") {
             return Err(invalid("REKINDLE_SMS_PROVIDER", v, "outbox or twilio"));

@@ -77,6 +77,37 @@ pub struct Config {
     pub auth: AuthConfig,
     pub email: EmailConfig,
     pub sms: SmsConfig,
+    pub sending: SendingConfig,
+}
+
+/// Send caps that protect the customer's domain reputation: per sending
+/// identity, per recipient domain, and the warm-up ramp of new identities.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SendingConfig {
+    /// Sends per identity per UTC hour, unless the identity sets its own.
+    pub identity_hourly_cap: u32,
+    /// Sends per identity per UTC day after warm-up, unless the identity sets
+    /// its own.
+    pub identity_daily_cap: u32,
+    /// Email sends per recipient domain per UTC hour, across identities.
+    pub domain_hourly_cap: u32,
+    /// Email sends per recipient domain per UTC day, across identities.
+    pub domain_daily_cap: u32,
+    /// Daily cap of a new identity in its first, second, ... week.
+    pub warm_up_daily_caps: Vec<u32>,
+}
+
+impl Default for SendingConfig {
+    fn default() -> Self {
+        Self {
+            identity_hourly_cap: 1_000,
+            identity_daily_cap: 10_000,
+            domain_hourly_cap: 100,
+            domain_daily_cap: 1_000,
+            warm_up_daily_caps: vec![20, 50, 100, 200, 500],
+        }
+    }
 }
 
 /// Which provider sends email, and its settings. `outbox` writes `.eml` files.
@@ -97,6 +128,10 @@ pub struct EmailConfig {
     pub sendgrid_base_url: Option<String>,
     /// Seconds one send may take before it counts as failed.
     pub timeout_seconds: u64,
+    /// Domain of the signed Reply-To addresses (`reply+<token>@<domain>`)
+    /// whose mail reaches the inbound webhook; replies go to the sender when
+    /// unset.
+    pub reply_domain: Option<String>,
 }
 
 impl Default for EmailConfig {
@@ -111,6 +146,7 @@ impl Default for EmailConfig {
             sendgrid_api_key: None,
             sendgrid_base_url: None,
             timeout_seconds: 15,
+            reply_domain: None,
         }
     }
 }
@@ -318,6 +354,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             email: EmailConfig::default(),
             sms: SmsConfig::default(),
+            sending: SendingConfig::default(),
         }
     }
 }

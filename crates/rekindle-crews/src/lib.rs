@@ -34,7 +34,7 @@ pub use crew::{
 pub use cues::NoteCue;
 pub use quality::{QualityGate, QualityInput, QualityIssue, QualityReport, check_quality};
 pub use researcher::{Hook, Research, Researcher, ResearcherInput, Signal, research};
-pub use scheduler::{ScheduleInput, ScheduledSend, Scheduler, plan_send};
+pub use scheduler::{ScheduleInput, ScheduledSend, Scheduler, channel_window, plan_send};
 pub use scorer::{LeadScore, ScoreFactor, ScoreReason, Scorer, ScorerInput, score_lead};
 pub use sender::SenderIdentity;
 pub use stage::{Stage, StageError, StageRecord, run_stage};

@@ -69,9 +69,13 @@ pub fn plan_send(input: &ScheduleInput) -> Result<ScheduledSend, StageError> {
     })
 }
 
-/// Text messages never go out in quiet hours, so their window is narrowed to
-/// 08:00 to 21:00 local time.
-fn channel_window(window: &SendingWindow, channel: Channel) -> Result<SendingWindow, StageError> {
+/// Returns the campaign window as it applies to `channel`. Text messages never
+/// go out in quiet hours, so their window is narrowed to 08:00 to 21:00 local
+/// time.
+pub fn channel_window(
+    window: &SendingWindow,
+    channel: Channel,
+) -> Result<SendingWindow, StageError> {
     if channel == Channel::Email {
         return Ok(window.clone());
     }

@@ -3,9 +3,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rekindle_channels::{
-    EmailTransport, LinkSigner, OutboxEmailTransport, OutboxSmsTransport, SmsTransport,
+    EmailTransport, LinkSigner, OutboxEmailTransport, OutboxSmsTransport, ReplyAddressSigner,
+    SmsTransport,
 };
 use rekindle_crews::{CrewConfig, ReactivationCrew};
+use rekindle_domain::Phone;
+use rekindle_domain::throttle::ThrottleSettings;
 use rekindle_store::Store;
 
 /// Settings the services need from the configuration.
@@ -25,6 +28,16 @@ pub struct AppSettings {
     pub batch_size: u32,
     /// Days an unsubscribe link stays valid.
     pub unsubscribe_valid_days: u32,
+    /// Caps per sending identity and recipient domain, and the warm-up ramp.
+    pub throttle: ThrottleSettings,
+    /// Domain of the Reply-To addresses that name their message; `None` lets
+    /// replies go to the sender address.
+    pub reply_domain: Option<String>,
+    /// Sender number of text messages when the account has no SMS identity.
+    pub default_sms_from: Option<Phone>,
+    /// Sender number of WhatsApp messages when the account has no WhatsApp
+    /// identity.
+    pub default_whatsapp_from: Option<Phone>,
 }
 
 impl Default for AppSettings {
@@ -37,6 +50,10 @@ impl Default for AppSettings {
             job_lease: Duration::from_secs(300),
             batch_size: 20,
             unsubscribe_valid_days: 180,
+            throttle: ThrottleSettings::default(),
+            reply_domain: None,
+            default_sms_from: None,
+            default_whatsapp_from: None,
         }
     }
 }
@@ -52,6 +69,7 @@ pub struct App {
     pub whatsapp: Arc<dyn SmsTransport>,
     pub crew: Arc<ReactivationCrew>,
     pub links: Arc<LinkSigner>,
+    pub reply_addresses: Arc<ReplyAddressSigner>,
     pub settings: AppSettings,
 }
 
@@ -63,8 +81,9 @@ impl App {
         master_key: &[u8],
         settings: AppSettings,
     ) -> Result<Self, crate::ServiceError> {
-        let links = LinkSigner::new(master_key)
-            .map_err(|e| crate::ServiceError::Invalid(format!("invalid master key: {e}")))?;
+        let invalid_key = |e| crate::ServiceError::Invalid(format!("invalid master key: {e}"));
+        let links = LinkSigner::new(master_key).map_err(invalid_key)?;
+        let reply_addresses = ReplyAddressSigner::new(master_key).map_err(invalid_key)?;
         Ok(Self {
             store,
             email: Arc::new(OutboxEmailTransport::new(outbox.join("email"))),
@@ -72,6 +91,7 @@ impl App {
             whatsapp: Arc::new(OutboxSmsTransport::new(outbox.join("whatsapp"))),
             crew: Arc::new(ReactivationCrew::offline(CrewConfig::default())),
             links: Arc::new(links),
+            reply_addresses: Arc::new(reply_addresses),
             settings,
         })
     }

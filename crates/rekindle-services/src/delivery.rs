@@ -9,9 +9,9 @@
 //! The outbox transport writes the same file for the same message id, so there
 //! a retry never produces a second copy.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use rekindle_channels::{
-    ChannelError, InternetMessageId, NamedAddress, OutboundEmail, OutboundSms,
+    ChannelError, EmailOptions, InternetMessageId, NamedAddress, OutboundEmail, OutboundSms,
 };
 use rekindle_domain::*;
 use rekindle_store::*;
@@ -25,9 +25,27 @@ use crate::send_gate::next_allowed;
 use crate::sequence::advance_after_step;
 use crate::{App, ServiceError};
 
+/// How long a message waits when its sending identity is paused.
+const PAUSED_IDENTITY_WAIT: TimeDelta = TimeDelta::hours(1);
+/// Wait before trying again while a circuit's trial call is in flight, when
+/// the breaker cannot say how long that takes.
+const CIRCUIT_TRIAL_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+/// Sender number recorded by the local outbox when no number is configured.
+const OUTBOX_SMS_FROM: &str = "+15005550006";
+
+/// A claimed message and what sending it needs.
+struct Claimed {
+    message: Message,
+    lead: Lead,
+    account: Account,
+    /// The identity the throttle chose; `None` sends from the account's own
+    /// address (or when the identity was deleted since).
+    identity: Option<SendingIdentityRow>,
+}
+
 /// Decision about a message found at send time.
 enum SendDecision {
-    Send(Box<(Message, Lead, Account)>),
+    Send(Box<Claimed>),
     Skip,
 }
 
@@ -39,18 +57,29 @@ pub async fn send_message(
     payload: SendMessagePayload,
     due: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let (message, lead, account) =
-        match claim_for_sending(app, account_id, payload.message_id, due).await? {
-            SendDecision::Send(found) => *found,
-            SendDecision::Skip => return Ok(()),
-        };
+    let claimed = match claim_for_sending(app, account_id, payload.message_id, due).await? {
+        SendDecision::Send(found) => *found,
+        SendDecision::Skip => return Ok(()),
+    };
 
+    let message = &claimed.message;
     let result = match message.channel {
-        Channel::Email => send_email(app, &account, &lead, &message).await,
-        Channel::Sms | Channel::Whatsapp => send_sms(app, &account, &lead, &message).await,
+        Channel::Email => send_email(app, &claimed).await,
+        Channel::Sms | Channel::Whatsapp => send_sms(app, &claimed).await,
     };
     match result {
-        Ok(receipt) => record_sent(app, account_id, &message, receipt.provider_message_id).await,
+        Ok(receipt) => record_sent(app, account_id, message, receipt.provider_message_id).await,
+        Err(error) if error.provider_not_called() => {
+            // An open circuit is the provider's outage, not this message's
+            // failure, so waiting for it spends no attempt.
+            let wait = error.retry_after().unwrap_or(CIRCUIT_TRIAL_WAIT);
+            let until = Utc::now() + TimeDelta::from_std(wait).unwrap_or(TimeDelta::minutes(1));
+            tracing::warn!(account_id = %account_id, message_id = %message.id, %until, error = error.message(), "provider circuit open; send deferred");
+            Err(ServiceError::Deferred {
+                until,
+                reason: "the provider's circuit breaker is open".into(),
+            })
+        }
         Err(error) if error.class().is_retryable() => {
             tracing::warn!(account_id = %account_id, message_id = %message.id, class = %error.class(), error = error.message(), "send failed; will retry");
             Err(match error.retry_after() {
@@ -64,7 +93,7 @@ pub async fn send_message(
                 },
             })
         }
-        Err(error) => record_failed(app, account_id, &message, &error).await,
+        Err(error) => record_failed(app, account_id, message, &error).await,
     }
 }
 
@@ -147,6 +176,23 @@ async fn claim_for_sending(
         });
     }
 
+    let identity = match message.sending_identity_id {
+        Some(id) => tx
+            .list_sending_identities()
+            .await?
+            .into_iter()
+            .find(|row| row.id == id),
+        None => None,
+    };
+    if identity.as_ref().is_some_and(|row| row.paused) {
+        let until = due + PAUSED_IDENTITY_WAIT;
+        tracing::info!(account_id = %account_id, message_id = %message.id, %until, "sending identity paused; send deferred");
+        return Err(ServiceError::Deferred {
+            until,
+            reason: "the message's sending identity is paused".into(),
+        });
+    }
+
     if message.status == MessageStatus::Scheduled {
         tx.advance_message(
             message.id,
@@ -157,18 +203,67 @@ async fn claim_for_sending(
         .await?;
     }
     tx.commit().await?;
-    Ok(SendDecision::Send(Box::new((message, lead, account))))
+    Ok(SendDecision::Send(Box::new(Claimed {
+        message,
+        lead,
+        account,
+        identity,
+    })))
+}
+
+/// Returns the sender of an email: the chosen identity's mailbox, else the
+/// account's own address.
+fn email_sender(claimed: &Claimed) -> Result<NamedAddress, ChannelError> {
+    let account = &claimed.account;
+    let (name, address) = match &claimed.identity {
+        Some(identity) => (
+            identity
+                .display_name
+                .clone()
+                .unwrap_or_else(|| account.sender_name.clone()),
+            identity.address.as_str(),
+        ),
+        None => (account.sender_name.clone(), account.sender_email.as_str()),
+    };
+    let email = Email::parse(address).map_err(|_| {
+        ChannelError::invalid_input(
+            "invalid sender email: correct the account's sender or the sending identity",
+        )
+    })?;
+    Ok(NamedAddress::new(name, email))
+}
+
+/// Returns the Reply-To header naming the message, when a reply domain is set.
+fn reply_options(app: &App, message: &Message, from: &NamedAddress) -> EmailOptions {
+    let Some(domain) = app.settings.reply_domain.as_deref() else {
+        return EmailOptions::default();
+    };
+    let address = app.reply_addresses.address(message.id, domain);
+    match Email::parse(&address) {
+        Ok(email) => EmailOptions::default().with_reply_to(NamedAddress {
+            name: from.name.clone(),
+            address: email,
+        }),
+        Err(error) => {
+            tracing::error!(message_id = %message.id, %error, "reply address is invalid; check the reply domain setting");
+            EmailOptions::default()
+        }
+    }
 }
 
 async fn send_email(
     app: &App,
-    account: &Account,
-    lead: &Lead,
-    message: &Message,
+    claimed: &Claimed,
 ) -> Result<rekindle_channels::SendReceipt, ChannelError> {
+    let Claimed {
+        message,
+        lead,
+        account,
+        ..
+    } = claimed;
     let invalid = |what: &str| ChannelError::invalid_input(what.to_owned());
-    let from = Email::parse(&account.sender_email)
-        .map_err(|_| invalid("invalid sender email on the account"))?;
+    let from = email_sender(claimed)?;
+    let options = reply_options(app, message, &from);
     let to = Email::parse(&message.to_address).map_err(|_| invalid("invalid recipient email"))?;
     let unsubscribe = unsubscribe_link(&message.body)
         .ok_or_else(|| invalid("the message has no unsubscribe link"))?;
@@ -176,7 +271,7 @@ async fn send_email(
         account_id: account.id,
         lead_id: lead.id,
         message_id: message.id,
-        from: NamedAddress::new(account.sender_name.clone(), from),
+        from,
         to: match lead.fields.greeting_name() {
             Some(name) => NamedAddress::new(full_name(lead, name), to),
             None => NamedAddress::without_name(to),
@@ -189,7 +284,7 @@ async fn send_email(
         in_reply_to: None,
         references: Vec::new(),
     };
-    app.email.send_email(&email).await
+    app.email.send_email_with(&email, &options).await
 }
 
 fn full_name(lead: &Lead, first: &str) -> String {
@@ -212,21 +307,34 @@ fn unsubscribe_link(body: &str) -> Option<url::Url> {
         .find_map(|word| url::Url::parse(word.trim_end_matches(['.', ')', '>'])).ok())
 }
 
+/// Returns the sender number of a text message: the chosen identity's number,
+/// else the configured number of the channel, else the outbox placeholder.
+fn text_sender(app: &App, claimed: &Claimed) -> Result<Phone, ChannelError> {
+    let configured = match claimed.message.channel {
+        Channel::Whatsapp => app.settings.default_whatsapp_from.as_ref(),
+        Channel::Sms | Channel::Email => app.settings.default_sms_from.as_ref(),
+    };
+    let number = match (&claimed.identity, configured) {
+        (Some(identity), _) => identity.address.as_str(),
+        (None, Some(phone)) => return Ok(phone.clone()),
+        (None, None) => OUTBOX_SMS_FROM,
+    };
+    Phone::parse(number, None).map_err(|_| {
+        ChannelError::invalid_input("invalid sender phone: correct the sending identity's number")
+    })
+}
+
 async fn send_sms(
     app: &App,
-    account: &Account,
-    lead: &Lead,
-    message: &Message,
+    claimed: &Claimed,
 ) -> Result<rekindle_channels::SendReceipt, ChannelError> {
+    let message = &claimed.message;
     let to = Phone::parse(&message.to_address, None)
         .map_err(|_| ChannelError::invalid_input("invalid recipient phone"))?;
-    // NOTE: sending numbers per account arrive with the SMS providers; the local
-    // outbox records this placeholder sender.
-    let from = Phone::parse("+15005550006", None)
-        .map_err(|_| ChannelError::invalid_input("invalid sender phone"))?;
+    let from = text_sender(app, claimed)?;
     let sms = OutboundSms {
-        account_id: account.id,
-        lead_id: lead.id,
+        account_id: claimed.account.id,
+        lead_id: claimed.lead.id,
         message_id: message.id,
         from,
         to,

@@ -677,6 +677,7 @@ async fn scheduled_message(
             to_address: "zoe@nordpeak.example".into(),
             rfc_message_id: format!("{id}@rekindle.example"),
             scheduled_at: Utc::now(),
+            sending_identity_id: None,
         },
         Utc::now(),
     )

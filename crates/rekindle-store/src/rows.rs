@@ -178,6 +178,9 @@ pub struct NewMessage {
     /// RFC 5322 Message-ID, without angle brackets.
     pub rfc_message_id: String,
     pub scheduled_at: DateTime<Utc>,
+    /// Sending identity chosen by the throttle; `None` sends from the
+    /// account's own sender address.
+    pub sending_identity_id: Option<uuid::Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -198,6 +201,18 @@ pub struct Message {
     pub scheduled_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
     pub error: Option<String>,
+    pub sending_identity_id: Option<uuid::Uuid>,
+}
+
+/// A send that counts against the throttle's caps: planned or made, on one
+/// channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedSend {
+    /// `None` for a send from the account's own sender address.
+    pub sending_identity_id: Option<uuid::Uuid>,
+    pub to_address: String,
+    /// Send time, or the planned time while the message waits.
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -445,6 +460,14 @@ pub struct VariantCount {
     pub variant: String,
     pub status: MessageStatus,
     pub count: i64,
+}
+
+/// A dead job deleted for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiscardedJob {
+    pub id: JobId,
+    /// `None` for a system job that belongs to no account.
+    pub account_id: Option<AccountId>,
 }
 
 /// A stored alert, as operators read it.

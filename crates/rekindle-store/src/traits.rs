@@ -265,6 +265,15 @@ pub trait TenantTx: Send {
         update: &MessageUpdate,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// Lists the account's sends on `channel` that count against the caps from
+    /// `since` on: scheduled, in progress or sent, not cancelled, suppressed or
+    /// failed. Locks the account's send schedule until the transaction ends,
+    /// so concurrent placements never share a free slot.
+    async fn planned_sends(
+        &mut self,
+        channel: Channel,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<PlannedSend>, StoreError>;
     /// Cancels the enrollment's messages that are still scheduled. Returns how many.
     async fn cancel_scheduled_messages(
         &mut self,
@@ -303,6 +312,9 @@ pub trait TenantTx: Send {
     ) -> Result<Page<Job>, StoreError>;
     /// Puts one of this account's dead jobs back in the queue.
     async fn retry_dead_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Deletes one of this account's dead jobs for good. Returns false when no
+    /// dead job has that id.
+    async fn discard_dead_job(&mut self, id: JobId) -> Result<bool, StoreError>;
 
     // Crew runs.
     async fn insert_crew_run(&mut self, run: &NewCrewRun) -> Result<(), StoreError>;
@@ -470,6 +482,9 @@ pub trait SystemTx: Send {
     ) -> Result<Page<Job>, StoreError>;
     /// Puts a dead job back in the queue with a fresh attempt budget.
     async fn retry_dead_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Deletes a dead job for good and returns it, or `None` when no dead job
+    /// has that id.
+    async fn discard_dead_job(&mut self, id: JobId) -> Result<Option<DiscardedJob>, StoreError>;
     /// Number of queued jobs that are due, and the earliest future `run_at`.
     async fn queue_state(
         &mut self,

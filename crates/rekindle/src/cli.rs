@@ -118,4 +118,9 @@ pub enum JobsCommand {
         /// Job id.
         id: String,
     },
+    /// Delete a dead job for good, when retrying it would not help.
+    Discard {
+        /// Job id.
+        id: String,
+    },
 }

@@ -15,7 +15,7 @@ use rekindle_import::ImportOptions;
 use rekindle_services::App;
 use rekindle_services::import::{ImportRequest, ImportSummary, import_csv};
 use rekindle_services::worker::Worker;
-use rekindle_store::{Actor, NewAccount, PageRequest, Store};
+use rekindle_store::{Actor, AuditRecord, NewAccount, PageRequest, Store};
 use rekindle_store_postgres::PostgresStore;
 
 use crate::cli::{AuditCommand, Cli, Command, ImportArgs, ImportOptionsArgs, JobsCommand};
@@ -457,6 +457,24 @@ async fn jobs(config: &Config, command: JobsCommand) -> anyhow::Result<ExitCode>
                 bail!("job {id} is not dead (or does not exist)");
             }
             println!("job {id} queued again");
+        }
+        JobsCommand::Discard { id } => {
+            let id: JobId = id.parse().with_context(|| {
+                format!("invalid job id {id:?}: use the id printed by `rekindle jobs dead`")
+            })?;
+            let Some(discarded) = tx.discard_dead_job(id).await? else {
+                bail!("job {id} is not dead (or does not exist)");
+            };
+            if let Some(account) = discarded.account_id {
+                let record = AuditRecord::new(
+                    Actor::system("cli"),
+                    "job.discard",
+                    "job",
+                    Some(id.to_string()),
+                );
+                tx.append_audit(account, &record, Utc::now()).await?;
+            }
+            println!("job {id} discarded");
         }
     }
     tx.commit().await?;

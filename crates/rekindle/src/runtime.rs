@@ -6,6 +6,8 @@ use std::time::Duration;
 use anyhow::Context;
 use rekindle_channels::{CircuitConfig, CircuitRegistry};
 use rekindle_config::{Config, LogFormat};
+use rekindle_domain::Phone;
+use rekindle_domain::throttle::ThrottleSettings;
 use rekindle_services::circuit_alerts::AlertingObserver;
 use rekindle_services::{App, AppSettings};
 use rekindle_store::Store;
@@ -60,8 +62,33 @@ pub fn settings(config: &Config) -> AppSettings {
         max_attempts: config.worker.max_attempts,
         job_lease: Duration::from_secs(config.worker.lease_seconds),
         batch_size: config.worker.batch_size,
+        throttle: throttle_settings(config),
+        reply_domain: config.email.reply_domain.clone(),
+        default_sms_from: twilio_number(config, config.sms.twilio_from.as_deref()),
+        default_whatsapp_from: twilio_number(config, config.sms.twilio_whatsapp_from.as_deref()),
         ..AppSettings::default()
     }
+}
+
+fn throttle_settings(config: &Config) -> ThrottleSettings {
+    let sending = &config.sending;
+    ThrottleSettings {
+        identity_hourly_cap: sending.identity_hourly_cap,
+        identity_daily_cap: sending.identity_daily_cap,
+        domain_hourly_cap: sending.domain_hourly_cap,
+        domain_daily_cap: sending.domain_daily_cap,
+        warm_up_daily_caps: sending.warm_up_daily_caps.clone(),
+    }
+}
+
+/// Returns a configured Twilio sender number. Only Twilio sends from it, and
+/// building the Twilio transport rejects an invalid one with its variable's
+/// name, so an invalid number is simply left out here.
+fn twilio_number(config: &Config, number: Option<&str>) -> Option<Phone> {
+    if config.sms.provider != "twilio" {
+        return None;
+    }
+    number.and_then(|number| Phone::parse(number, None).ok())
 }
 
 pub fn build_app(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<App> {

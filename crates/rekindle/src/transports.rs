@@ -102,9 +102,14 @@ pub fn sms_transport(
             )?;
             let sender = match (&sms.twilio_messaging_service_sid, &sms.twilio_from) {
                 (Some(service), _) => TwilioSender::MessagingService(service.clone()),
-                (None, Some(from)) => TwilioSender::Number(Phone::parse(from, None).map_err(|error| {
-                    anyhow::anyhow!("invalid REKINDLE_TWILIO_FROM {from:?}: {error}; use E.164 such as +447700900123")
-                })?),
+                // Each message names its sender: the account's sending identity,
+                // else this number (see `AppSettings::default_sms_from`).
+                (None, Some(from)) => {
+                    Phone::parse(from, None).map_err(|error| {
+                        anyhow::anyhow!("invalid REKINDLE_TWILIO_FROM {from:?}: {error}; use E.164 such as +447700900123")
+                    })?;
+                    TwilioSender::MessageFrom
+                }
                 (None, None) => bail!(
                     "set REKINDLE_TWILIO_FROM (an E.164 number) or REKINDLE_TWILIO_MESSAGING_SERVICE_SID"
                 ),
@@ -151,10 +156,10 @@ pub fn whatsapp_transport(
         .twilio_auth_token
         .as_ref()
         .context("REKINDLE_TWILIO_AUTH_TOKEN is required for WhatsApp through Twilio")?;
-    let number = Phone::parse(from, None).map_err(|error| {
+    Phone::parse(from, None).map_err(|error| {
         anyhow::anyhow!("invalid REKINDLE_TWILIO_WHATSAPP_FROM {from:?}: {error}; use E.164 such as +14155238886")
     })?;
-    let mut twilio = TwilioConfig::new(sid, secret(token), TwilioSender::Number(number));
+    let mut twilio = TwilioConfig::new(sid, secret(token), TwilioSender::MessageFrom);
     twilio.timeout = Duration::from_secs(sms.timeout_seconds);
     if let Some(url) = &sms.twilio_base_url {
         twilio.base_url = url.parse().context("invalid REKINDLE_TWILIO_BASE_URL")?;

@@ -471,3 +471,60 @@ async fn serve_exits_when_its_port_is_taken() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("cannot listen on"), "{stderr}");
 }
+
+#[tokio::test]
+async fn jobs_discard_removes_a_dead_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let imported = rekindle(dir.path())
+        .arg("import")
+        .arg(fixtures().join("minimal_seven_columns.csv"))
+        .output()
+        .unwrap();
+    assert!(imported.status.success());
+    let store = std::sync::Arc::new(
+        SqliteStore::open(&dir.path().join("rekindle.sqlite"))
+            .await
+            .unwrap(),
+    );
+    let account = only_account(&store).await;
+    let mut job = rekindle_store::NewJob::now("no_such_job_kind", serde_json::json!({}));
+    job.max_attempts = 1;
+    let mut tx = store.begin(account).await.unwrap();
+    let id = tx.enqueue_job(&job, chrono::Utc::now()).await.unwrap();
+    tx.commit().await.unwrap();
+    let app = rekindle_services::App::with_outbox(
+        store.clone(),
+        dir.path().join("outbox"),
+        &[7; 32],
+        rekindle_services::AppSettings::default(),
+    )
+    .unwrap();
+    let worker = rekindle_services::worker::Worker::new(
+        app,
+        "test-worker",
+        std::time::Duration::from_millis(10),
+    );
+    worker.run_due(chrono::Utc::now(), 10).await.unwrap();
+
+    let dead = rekindle(dir.path())
+        .args(["jobs", "dead"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&dead.stdout).contains(&id.to_string()));
+    let discarded = rekindle(dir.path())
+        .args(["jobs", "discard", &id.to_string()])
+        .output()
+        .unwrap();
+    assert!(discarded.status.success());
+    let dead = rekindle(dir.path())
+        .args(["jobs", "dead"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&dead.stdout).contains("0 dead jobs"));
+    let again = rekindle(dir.path())
+        .args(["jobs", "discard", &id.to_string()])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("is not dead"));
+}

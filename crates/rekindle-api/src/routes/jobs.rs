@@ -109,3 +109,26 @@ pub async fn retry_job(
     tx.commit().await?;
     Ok(StatusCode::ACCEPTED)
 }
+
+/// Deletes a dead job for good, when retrying it would not help.
+#[utoipa::path(delete, path = "/api/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn discard_job(
+    State(state): State<ApiState>,
+    caller: Caller,
+    PathId(id): PathId,
+) -> Result<StatusCode, ApiError> {
+    caller.require(Access::Admin)?;
+    let mut tx = state.app.store.begin(caller.account).await?;
+    if !tx.discard_dead_job(JobId(id)).await? {
+        return Err(ApiError::not_found("dead job"));
+    }
+    tx.append_audit(
+        &caller.audit("job.discard", "job", Some(id.to_string())),
+        Utc::now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

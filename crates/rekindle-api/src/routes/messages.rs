@@ -35,6 +35,9 @@ pub struct MessageView {
     pub sent_at: Option<DateTime<Utc>>,
     /// Reason the message was not sent, when it was not.
     pub error: Option<String>,
+    /// Sending identity the message goes out from; `null` for the account's
+    /// own sender address.
+    pub sending_identity_id: Option<Uuid>,
 }
 
 impl From<Message> for MessageView {
@@ -53,6 +56,7 @@ impl From<Message> for MessageView {
             scheduled_at: message.scheduled_at,
             sent_at: message.sent_at,
             error: message.error,
+            sending_identity_id: message.sending_identity_id,
         }
     }
 }

@@ -100,7 +100,7 @@ impl CircuitBreaker {
     }
 
     /// Runs `operation` if the circuit admits it and records its result.
-    /// A rejection becomes `ChannelError::RateLimited` without running
+    /// A rejection becomes `ChannelError::CircuitOpen` without running
     /// `operation`.
     pub async fn call<T, F, Fut>(&self, operation: F) -> Result<T, ChannelError>
     where

@@ -18,17 +18,17 @@ pub struct CircuitOpenError {
     pub retry_after: Option<Duration>,
 }
 
-/// Converts a rejection into `ChannelError::RateLimited`, with `retry_after`
-/// set to the time until the circuit half-opens.
-///
-/// `RateLimited` rather than `Transient`, because only `RateLimited` carries
-/// a `retry_after`, so a job runner that honours it retries when the circuit
-/// half-opens instead of after its own backoff. While a trial call is in
-/// flight, `retry_after` is `None` and the runner's backoff applies. Both
-/// classes are retryable.
+/// Converts a rejection into `ChannelError::CircuitOpen`, of the rate-limited
+/// class, with `retry_after` set to the time until the circuit half-opens.
+/// So a job runner that honours it retries when the circuit half-opens instead
+/// of after its own backoff. While a trial call is in flight, `retry_after` is
+/// `None` and the runner's backoff applies.
 impl From<CircuitOpenError> for ChannelError {
     fn from(error: CircuitOpenError) -> Self {
-        ChannelError::rate_limited(error.retry_after, error.to_string())
+        ChannelError::CircuitOpen {
+            retry_after: error.retry_after,
+            message: error.to_string(),
+        }
     }
 }
 

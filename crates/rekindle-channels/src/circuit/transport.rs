@@ -29,7 +29,7 @@ pub enum CircuitScope {
 /// An email transport that rejects sends while its circuit is open and
 /// records the outcome of every send it lets through.
 ///
-/// A rejected send returns `ChannelError::RateLimited` with `retry_after`
+/// A rejected send returns `ChannelError::CircuitOpen` with `retry_after`
 /// set to the time until the circuit half-opens (`None` while a trial send
 /// is in flight), and `inner` is not called.
 pub struct CircuitEmailTransport<T: ?Sized> {

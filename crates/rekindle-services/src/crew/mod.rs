@@ -3,6 +3,7 @@
 //! transaction. Its results are then stored in one transaction, together with
 //! the crew run, the stage runs, the messages, the send jobs and the audit entry.
 
+mod placement;
 mod preview;
 mod results;
 
@@ -96,8 +97,10 @@ pub async fn prepare_step(
 
     let report = app.crew.run(&crew_step, context.tasks).await;
     let batch = results::StepBatch {
+        account_id,
         retry: payload.retry,
         campaign: &context.campaign,
+        account_zone: parse_time_zone(&context.account.time_zone).unwrap_or(chrono_tz::UTC),
         step: &context.step,
         planned: &context.planned,
         runs: &report.leads,

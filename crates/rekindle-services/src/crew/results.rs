@@ -1,12 +1,16 @@
 //! Storing a crew batch's results in one transaction.
 
 use chrono::{DateTime, Utc};
-use rekindle_crews::{LeadOutcome, LeadRun, PreparedMessage, SubjectVariant};
+use chrono_tz::Tz;
+use rekindle_crews::{LeadOutcome, LeadRun, PreparedMessage, SubjectVariant, channel_window};
+use rekindle_domain::scheduling::effective_zone;
+use rekindle_domain::throttle::NoSlot;
 use rekindle_domain::*;
 use rekindle_store::*;
 use serde_json::json;
 
 use super::Planned;
+use super::placement::SendPlanner;
 use crate::jobs::{
     PREPARE_STEP_JOB, PrepareStepPayload, SEND_MESSAGE_JOB, SendMessagePayload, unique_key,
 };
@@ -15,9 +19,12 @@ use crate::{App, ServiceError};
 
 /// The results of one crew batch; `planned` and `runs` are in the same order.
 pub(super) struct StepBatch<'a> {
+    pub account_id: AccountId,
     /// Retryable failures seen by earlier runs of this batch.
     pub retry: u32,
     pub campaign: &'a Campaign,
+    /// The account's time zone, for leads without a valid zone of their own.
+    pub account_zone: Tz,
     pub step: &'a Step,
     pub planned: &'a [Planned],
     pub runs: &'a [LeadRun],
@@ -39,6 +46,16 @@ pub(super) async fn store_step_results(
     };
     let mut tx = app.store.begin(account_id).await?;
     tx.insert_crew_run(&crew_run).await?;
+    let window = channel_window(&batch.campaign.window, batch.step.spec.channel)
+        .map_err(|error| ServiceError::Invalid(error.message))?;
+    let mut planner = SendPlanner::load(
+        &mut *tx,
+        &app.settings.throttle,
+        batch.step.spec.channel,
+        window,
+        now,
+    )
+    .await?;
 
     let mut failed = 0;
     let mut retry_later = Vec::new();
@@ -47,7 +64,20 @@ pub(super) async fn store_step_results(
         stage_runs.extend(stage_runs_of(crew_run.id, run));
         match &run.outcome {
             LeadOutcome::Prepared(prepared) => {
-                store_prepared(app, &mut *tx, account_id, &batch, planned, prepared, now).await?;
+                let stored = store_prepared(
+                    app,
+                    &mut *tx,
+                    &mut planner,
+                    &batch,
+                    planned,
+                    prepared,
+                    now,
+                )
+                .await?;
+                if let Err(no_slot) = stored {
+                    failed += 1;
+                    record_unplaced(&mut *tx, account_id, &batch, planned, &no_slot).await?;
+                }
             }
             LeadOutcome::Failed { stage, error } => {
                 failed += 1;
@@ -188,15 +218,41 @@ async fn record_failure(
     Ok(())
 }
 
-async fn store_prepared(
-    app: &App,
+/// Records a prepared lead whose message found no send slot: every identity
+/// is paused, or the caps stay full for a year. The enrollment fails with the
+/// reason, which tells the user what to change.
+async fn record_unplaced(
     tx: &mut dyn TenantTx,
     account_id: AccountId,
     batch: &StepBatch<'_>,
     planned: &Planned,
+    no_slot: &NoSlot,
+) -> Result<(), ServiceError> {
+    let enrollment = &planned.enrollment;
+    tracing::warn!(account_id = %account_id, campaign_id = %batch.campaign.id, lead_id = %enrollment.lead_id, error = %no_slot, "no send slot for the lead's message");
+    tx.update_enrollment(
+        enrollment.id,
+        EnrollmentStatus::Failed,
+        enrollment.current_step,
+        None,
+        Some(&format!("throttle: {no_slot}")),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Stores a prepared lead's message at the slot the planner finds for it.
+/// The inner `Err` is a message that found no slot; nothing of it is stored
+/// but the lead's score.
+async fn store_prepared(
+    app: &App,
+    tx: &mut dyn TenantTx,
+    planner: &mut SendPlanner,
+    batch: &StepBatch<'_>,
+    planned: &Planned,
     prepared: &PreparedMessage,
     now: DateTime<Utc>,
-) -> Result<(), ServiceError> {
+) -> Result<Result<(), NoSlot>, ServiceError> {
     let enrollment = &planned.enrollment;
     let step = batch.step;
     let lead = tx
@@ -233,8 +289,13 @@ async fn store_prepared(
         ))
     })?;
 
+    let (zone, _) = effective_zone(lead.fields.time_zone.as_deref(), batch.account_zone);
+    let placed = match planner.place(&to_address, zone, prepared.schedule.send_at) {
+        Ok(placed) => placed,
+        Err(no_slot) => return Ok(Err(no_slot)),
+    };
+    let send_at = placed.at;
     let message_id = planned.message_id;
-    let send_at = prepared.schedule.send_at;
     tx.insert_message(
         &NewMessage {
             id: message_id,
@@ -249,6 +310,7 @@ async fn store_prepared(
             to_address,
             rfc_message_id: format!("{message_id}@{}", app.settings.message_id_domain),
             scheduled_at: send_at,
+            sending_identity_id: placed.identity,
         },
         now,
     )
@@ -265,7 +327,7 @@ async fn store_prepared(
     let mut job = NewJob::now(SEND_MESSAGE_JOB, json!(SendMessagePayload { message_id }));
     job.run_at = send_at;
     job.max_attempts = app.settings.max_attempts;
-    job.unique_key = Some(unique_key(account_id, SEND_MESSAGE_JOB, message_id));
+    job.unique_key = Some(unique_key(batch.account_id, SEND_MESSAGE_JOB, message_id));
     tx.enqueue_job(&job, now).await?;
-    Ok(())
+    Ok(Ok(()))
 }

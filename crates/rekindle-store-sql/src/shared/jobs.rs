@@ -178,6 +178,27 @@ async fn retry_dead_job(conn: &mut Conn, id: JobId, now: DateTime<Utc>) -> Resul
     Ok(result.rows_affected() == 1)
 }
 
+/// Deletes a dead job, of one account when `account` is set.
+async fn discard_dead_job(
+    conn: &mut Conn,
+    account: Option<AccountId>,
+    id: JobId,
+) -> Result<Option<DiscardedJob>, StoreError> {
+    let owner: Option<Option<Uuid>> = sqlx::query_scalar(
+        "DELETE FROM jobs WHERE id = $1 AND status = 'dead' \
+         AND ($2 IS NULL OR account_id = $2) RETURNING account_id",
+    )
+    .bind(id.0)
+    .bind(account.map(|account| account.0))
+    .fetch_optional(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(owner.map(|owner| DiscardedJob {
+        id,
+        account_id: owner.map(AccountId),
+    }))
+}
+
 async fn queue_state(
     conn: &mut Conn,
     now: DateTime<Utc>,

@@ -2,7 +2,7 @@
 
 const MESSAGE_COLUMNS: &str = "id, campaign_id, step_id, enrollment_id, lead_id, channel, status, \
     variant, subject, body, to_address, rfc_message_id, provider_message_id, scheduled_at, \
-    sent_at, error";
+    sent_at, error, sending_identity_id";
 
 fn message_from_row(row: &DbRow) -> Result<Message, StoreError> {
     let channel: String = row.try_get("channel").map_err(map_error)?;
@@ -24,6 +24,7 @@ fn message_from_row(row: &DbRow) -> Result<Message, StoreError> {
         scheduled_at: row.try_get("scheduled_at").map_err(map_error)?,
         sent_at: row.try_get("sent_at").map_err(map_error)?,
         error: row.try_get("error").map_err(map_error)?,
+        sending_identity_id: row.try_get("sending_identity_id").map_err(map_error)?,
     })
 }
 
@@ -37,8 +38,8 @@ async fn insert_message(
     sqlx::query(
         "INSERT INTO messages (id, account_id, campaign_id, step_id, enrollment_id, lead_id, \
          channel, status, variant, subject, body, to_address, rfc_message_id, scheduled_at, \
-         created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'scheduled', $8, $9, $10, $11, $12, $13, $14, $14)",
+         sending_identity_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'scheduled', $8, $9, $10, $11, $12, $13, $14, $15, $15)",
     )
     .bind(message.id.0)
     .bind(account.0)
@@ -53,6 +54,7 @@ async fn insert_message(
     .bind(&message.to_address)
     .bind(&message.rfc_message_id)
     .bind(micros(message.scheduled_at))
+    .bind(message.sending_identity_id)
     .bind(now)
     .execute(conn)
     .await
@@ -121,6 +123,49 @@ async fn advance_message(
     .await
     .map_err(map_error)?;
     Ok(result.rows_affected() == 1)
+}
+
+async fn planned_sends(
+    conn: &mut Conn,
+    account: AccountId,
+    channel: Channel,
+    since: DateTime<Utc>,
+) -> Result<Vec<PlannedSend>, StoreError> {
+    // Two batches placed at once would both see the same free slots, so the
+    // account row stays locked until the caller commits its placements. On
+    // SQLite the write transaction already holds the database.
+    let lock = format!("SELECT id FROM accounts WHERE id = $1{}", dialect::FOR_UPDATE);
+    sqlx::query(AssertSqlSafe(lock))
+        .bind(account.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(map_error)?;
+
+    // A send counts in the hour it happened, or the hour it is planned for
+    // while it waits. A message sent late was scheduled before it was sent, so
+    // the scheduled time alone narrows the scan.
+    let rows = sqlx::query(
+        "SELECT sending_identity_id, to_address, coalesce(sent_at, scheduled_at) AS at \
+         FROM messages \
+         WHERE account_id = $1 AND channel = $2 \
+         AND status NOT IN ('cancelled', 'suppressed', 'failed') \
+         AND (scheduled_at >= $3 OR sent_at >= $3)",
+    )
+    .bind(account.0)
+    .bind(channel.as_str())
+    .bind(micros(since))
+    .fetch_all(conn)
+    .await
+    .map_err(map_error)?;
+    rows.iter()
+        .map(|row| {
+            Ok(PlannedSend {
+                sending_identity_id: row.try_get("sending_identity_id").map_err(map_error)?,
+                to_address: row.try_get("to_address").map_err(map_error)?,
+                at: row.try_get("at").map_err(map_error)?,
+            })
+        })
+        .collect()
 }
 
 async fn cancel_scheduled_messages(

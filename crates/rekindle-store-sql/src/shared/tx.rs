@@ -274,6 +274,14 @@ impl TenantTx for SqlTenantTx {
         advance_message(&mut self.tx, self.account, id, status, update, now).await
     }
 
+    async fn planned_sends(
+        &mut self,
+        channel: Channel,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<PlannedSend>, StoreError> {
+        planned_sends(&mut self.tx, self.account, channel, since).await
+    }
+
     async fn cancel_scheduled_messages(
         &mut self,
         enrollment: EnrollmentId,
@@ -420,6 +428,11 @@ impl TenantTx for SqlTenantTx {
     async fn retry_dead_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<bool, StoreError> {
         retry_account_job(&mut self.tx, self.account, id, now).await
     }
+
+    async fn discard_dead_job(&mut self, id: JobId) -> Result<bool, StoreError> {
+        let discarded = discard_dead_job(&mut self.tx, Some(self.account), id).await?;
+        Ok(discarded.is_some())
+    }
 }
 
 pub struct SqlSystemTx {
@@ -555,6 +568,10 @@ impl SystemTx for SqlSystemTx {
 
     async fn retry_dead_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<bool, StoreError> {
         retry_dead_job(&mut self.tx, id, now).await
+    }
+
+    async fn discard_dead_job(&mut self, id: JobId) -> Result<Option<DiscardedJob>, StoreError> {
+        discard_dead_job(&mut self.tx, None, id).await
     }
 
     async fn queue_state(&mut self, now: DateTime<Utc>) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
