@@ -302,7 +302,8 @@ pub struct OutboxConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WorkerConfig {
-    /// Worker loops run by one process.
+    /// Provider calls in flight at once in one process; it runs twice as many
+    /// worker loops, so database work overlaps the calls.
     pub concurrency: u32,
     /// Seconds between two rounds of periodic jobs (resuming paused leads).
     pub scheduler_interval_seconds: u64,

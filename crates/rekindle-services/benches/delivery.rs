@@ -5,12 +5,12 @@
 //!
 //! Run: `cargo bench -p rekindle-services --bench delivery`.
 //! `REKINDLE_BENCH_MESSAGES` sets the number of emails (default 1,000),
-//! `REKINDLE_BENCH_LOOPS` the worker loops (default 8) and
-//! `REKINDLE_BENCH_BATCH` the jobs each loop claims per poll (default 1). A
-//! loop runs its jobs one after another, so the concurrency is the number of
-//! loops. The crew writes the messages before
-//! the clock starts; only sending is timed. It prints a table and asserts
-//! nothing about time.
+//! `REKINDLE_BENCH_CONCURRENCY` the provider calls in flight (default 8),
+//! `REKINDLE_BENCH_LOOPS` the worker loops (default twice the concurrency, as
+//! `rekindle worker` runs) and `REKINDLE_BENCH_BATCH` the jobs each loop
+//! claims per poll (default 1). The crew writes the messages before the clock
+//! starts; only sending is timed. It prints a table and asserts nothing about
+//! time.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,6 +20,7 @@ use chrono::{Utc, Weekday};
 use rekindle_channels::{SecretString, SendgridConfig, SendgridTransport};
 use rekindle_domain::campaign::{CampaignSpec, SendingWindow, StepSpec};
 use rekindle_domain::lead::LeadFields;
+use rekindle_domain::throttle::ThrottleSettings;
 use rekindle_domain::{AccountId, Channel, Email, LeadId, Plan, Tone};
 use rekindle_services::worker::Worker;
 use rekindle_services::{App, AppSettings, campaigns};
@@ -36,7 +37,8 @@ const PROVIDER_LATENCY: Duration = Duration::from_millis(20);
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let messages = env_number("REKINDLE_BENCH_MESSAGES", 1_000);
-    let loops = env_number("REKINDLE_BENCH_LOOPS", 8);
+    let concurrency = env_number("REKINDLE_BENCH_CONCURRENCY", 8);
+    let loops = env_number("REKINDLE_BENCH_LOOPS", concurrency * 2);
     let batch = env_number("REKINDLE_BENCH_BATCH", 1);
     let provider = MockServer::start().await;
     Mock::given(method("POST"))
@@ -49,10 +51,9 @@ async fn main() -> anyhow::Result<()> {
         .mount(&provider)
         .await;
 
-    let concurrency = loops;
     let ideal = concurrency as f64 / PROVIDER_LATENCY.as_secs_f64();
     println!(
-        "{messages} emails, {loops} worker loops claiming {batch} job(s) each (concurrency {concurrency}), provider answers after {} ms; ideal {ideal:.0} messages/s",
+        "{messages} emails, {loops} worker loops claiming {batch} job(s) each, {concurrency} provider calls in flight, provider answers after {} ms; ideal {ideal:.0} messages/s",
         PROVIDER_LATENCY.as_millis()
     );
     println!("| backend | messages/s | share of ideal |");
@@ -61,7 +62,13 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let sqlite: Arc<dyn Store> =
         Arc::new(SqliteStore::open(&dir.path().join("bench.sqlite")).await?);
-    let rate = run(sqlite, &provider, dir.path(), messages, loops, batch).await?;
+    let shape = Shape {
+        messages,
+        concurrency,
+        loops,
+        batch,
+    };
+    let rate = run(sqlite, &provider, dir.path(), &shape).await?;
     println!("| SQLite | {rate:.0} | {:.2} |", rate / ideal);
 
     if std::env::var(TEST_DATABASE_ENV).is_ok() {
@@ -71,11 +78,11 @@ async fn main() -> anyhow::Result<()> {
         let postgres: Arc<dyn Store> = Arc::new(
             rekindle_store_postgres::PostgresStore::connect(
                 &database.app_url,
-                (concurrency + 4) as u32,
+                (loops + 4) as u32,
             )
             .await?,
         );
-        let rate = run(postgres, &provider, dir.path(), messages, loops, batch).await?;
+        let rate = run(postgres, &provider, dir.path(), &shape).await?;
         println!("| PostgreSQL | {rate:.0} | {:.2} |", rate / ideal);
         database.drop_database().await?;
     } else {
@@ -92,18 +99,42 @@ fn env_number(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// Prepares the emails, then times `loops` worker loops sending them all.
+/// The run's size: emails, provider calls in flight, worker loops, jobs per claim.
+#[derive(Clone, Copy)]
+struct Shape {
+    messages: usize,
+    concurrency: usize,
+    loops: usize,
+    batch: usize,
+}
+
+/// Prepares the emails, then times the worker loops sending them all.
 async fn run(
     store: Arc<dyn Store>,
     provider: &MockServer,
     dir: &std::path::Path,
-    messages: usize,
-    loops: usize,
-    batch: usize,
+    shape: &Shape,
 ) -> anyhow::Result<f64> {
+    let Shape {
+        messages,
+        concurrency,
+        loops,
+        batch,
+    } = *shape;
+    // Caps high enough that every send is due at once: the throttle is not
+    // what this measures.
+    let throttle = ThrottleSettings {
+        identity_hourly_cap: 1_000_000,
+        domain_hourly_cap: 1_000_000,
+        identity_daily_cap: 1_000_000,
+        domain_daily_cap: 1_000_000,
+        ..ThrottleSettings::default()
+    };
     let settings = AppSettings {
         send_spacing: Duration::ZERO,
         batch_size: batch as u32,
+        send_concurrency: concurrency,
+        throttle,
         ..AppSettings::default()
     };
     let mut app = App::with_outbox(store.clone(), dir.join("outbox"), KEY, settings)?;

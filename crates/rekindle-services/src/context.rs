@@ -10,6 +10,7 @@ use rekindle_crews::{CrewConfig, ReactivationCrew};
 use rekindle_domain::Phone;
 use rekindle_domain::throttle::ThrottleSettings;
 use rekindle_store::Store;
+use tokio::sync::Semaphore;
 
 /// Settings the services need from the configuration.
 #[derive(Debug, Clone)]
@@ -26,6 +27,9 @@ pub struct AppSettings {
     pub job_lease: Duration,
     /// Jobs claimed per poll.
     pub batch_size: u32,
+    /// Provider calls in flight at once in this process, across its worker
+    /// loops.
+    pub send_concurrency: usize,
     /// Days an unsubscribe link stays valid.
     pub unsubscribe_valid_days: u32,
     /// Caps per sending identity and recipient domain, and the warm-up ramp.
@@ -49,6 +53,7 @@ impl Default for AppSettings {
             max_attempts: 5,
             job_lease: Duration::from_secs(300),
             batch_size: 20,
+            send_concurrency: 2,
             unsubscribe_valid_days: 180,
             throttle: ThrottleSettings::default(),
             reply_domain: None,
@@ -70,6 +75,10 @@ pub struct App {
     pub crew: Arc<ReactivationCrew>,
     pub links: Arc<LinkSigner>,
     pub reply_addresses: Arc<ReplyAddressSigner>,
+    /// Permits for provider calls, `settings.send_concurrency` of them. A send
+    /// holds one only during its provider call, so the database work of other
+    /// sends runs meanwhile.
+    pub send_slots: Arc<Semaphore>,
     pub settings: AppSettings,
 }
 
@@ -92,6 +101,7 @@ impl App {
             crew: Arc::new(ReactivationCrew::offline(CrewConfig::default())),
             links: Arc::new(links),
             reply_addresses: Arc::new(reply_addresses),
+            send_slots: Arc::new(Semaphore::new(settings.send_concurrency.max(1))),
             settings,
         })
     }

@@ -63,9 +63,13 @@ pub async fn send_message(
     };
 
     let message = &claimed.message;
-    let result = match message.channel {
-        Channel::Email => send_email(app, &claimed).await,
-        Channel::Sms | Channel::Whatsapp => send_sms(app, &claimed).await,
+    let result = {
+        // The semaphore is never closed, so waiting for a permit cannot fail.
+        let _slot = app.send_slots.acquire().await;
+        match message.channel {
+            Channel::Email => send_email(app, &claimed).await,
+            Channel::Sms | Channel::Whatsapp => send_sms(app, &claimed).await,
+        }
     };
     match result {
         Ok(receipt) => record_sent(app, account_id, message, receipt.provider_message_id).await,

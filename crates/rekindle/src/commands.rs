@@ -95,7 +95,7 @@ async fn run_worker(config: &Config, name: String) -> anyhow::Result<ExitCode> {
     run_workers(config, name, false).await
 }
 
-/// Runs `worker.concurrency` worker loops, and the scheduler when asked, until
+/// Runs the worker loops, and the scheduler when asked, until
 /// Ctrl-C or SIGTERM; each loop finishes its current job before stopping.
 async fn run_workers(config: &Config, name: String, scheduler: bool) -> anyhow::Result<ExitCode> {
     let store = runtime::open_store(config).await?;
@@ -126,7 +126,9 @@ async fn run_worker_tasks(
             Ok(())
         });
     }
-    for index in 0..config.worker.concurrency {
+    // Twice as many loops as provider calls in flight, so one loop's database
+    // work overlaps another's provider call (`App::send_slots` caps the calls).
+    for index in 0..config.worker.concurrency * 2 {
         let worker = Worker::new(
             app.clone(),
             format!("{name}-{index}"),

@@ -62,6 +62,7 @@ pub fn settings(config: &Config) -> AppSettings {
         max_attempts: config.worker.max_attempts,
         job_lease: Duration::from_secs(config.worker.lease_seconds),
         batch_size: config.worker.batch_size,
+        send_concurrency: config.worker.concurrency as usize,
         throttle: throttle_settings(config),
         reply_domain: config.email.reply_domain.clone(),
         default_sms_from: twilio_number(config, config.sms.twilio_from.as_deref()),
