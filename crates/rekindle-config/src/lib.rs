@@ -4,6 +4,7 @@
 //! is documented in `docs/configuration.md`.
 
 mod env;
+mod llm;
 mod secret;
 
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use env::ENV_KEYS;
+pub use llm::{LlmConfig, LlmModelPrice, LlmPlanBudgets, LlmProviderKind, StructuredOutput};
 pub use secret::Secret;
 
 /// Minimum length of the master key in production, in characters.
@@ -77,6 +79,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub email: EmailConfig,
     pub sms: SmsConfig,
+    pub llm: LlmConfig,
 }
 
 /// Which provider sends email, and its settings. `outbox` writes `.eml` files.
@@ -318,6 +321,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             email: EmailConfig::default(),
             sms: SmsConfig::default(),
+            llm: LlmConfig::default(),
         }
     }
 }
