@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use crate::llm::{self, LlmProviderKind, StructuredOutput};
 use crate::{Config, ConfigError, LogFormat, RunMode, Secret};
 
 type Setter = fn(&mut Config, &str) -> Result<(), ConfigError>;
@@ -340,6 +341,111 @@ pub const ENV_KEYS: &[(&str, Setter)] = &[
         c.log.level = v.to_owned();
         Ok(())
     }),
+    ("REKINDLE_LLM_PROVIDER", |c, v| {
+        c.llm.provider = match v {
+            "offline" => LlmProviderKind::Offline,
+            "openai" => LlmProviderKind::Openai,
+            "anthropic" => LlmProviderKind::Anthropic,
+            _ => {
+                return Err(invalid(
+                    "REKINDLE_LLM_PROVIDER",
+                    v,
+                    "offline, openai or anthropic",
+                ));
+            }
+        };
+        Ok(())
+    }),
+    ("REKINDLE_LLM_BASE_URL", |c, v| {
+        url::Url::parse(v).map_err(|_| {
+            invalid(
+                "REKINDLE_LLM_BASE_URL",
+                v,
+                "an absolute URL such as https://api.openai.com/v1 or http://127.0.0.1:11434/v1",
+            )
+        })?;
+        c.llm.base_url = Some(v.to_owned());
+        Ok(())
+    }),
+    ("REKINDLE_LLM_API_KEY", |c, v| {
+        c.llm.api_key = (!v.trim().is_empty()).then(|| Secret::new(v));
+        Ok(())
+    }),
+    ("REKINDLE_LLM_MODEL", |c, v| {
+        c.llm.model = optional_text(v);
+        Ok(())
+    }),
+    ("REKINDLE_LLM_WRITER_MODEL", |c, v| {
+        c.llm.writer_model = optional_text(v);
+        Ok(())
+    }),
+    ("REKINDLE_LLM_RESEARCHER_MODEL", |c, v| {
+        c.llm.researcher_model = optional_text(v);
+        Ok(())
+    }),
+    ("REKINDLE_LLM_CLASSIFIER_MODEL", |c, v| {
+        c.llm.classifier_model = optional_text(v);
+        Ok(())
+    }),
+    ("REKINDLE_LLM_TIMEOUT_SECONDS", |c, v| {
+        c.llm.timeout_seconds = number("REKINDLE_LLM_TIMEOUT_SECONDS", v, 1, 600)?;
+        Ok(())
+    }),
+    ("REKINDLE_LLM_MAX_RETRIES", |c, v| {
+        c.llm.max_retries = number("REKINDLE_LLM_MAX_RETRIES", v, 0, 10)?;
+        Ok(())
+    }),
+    ("REKINDLE_LLM_MAX_TOKENS", |c, v| {
+        c.llm.max_tokens = number("REKINDLE_LLM_MAX_TOKENS", v, 16, 100_000)?;
+        Ok(())
+    }),
+    ("REKINDLE_LLM_STRUCTURED_OUTPUT", |c, v| {
+        c.llm.structured_output = match v {
+            "json_schema" => StructuredOutput::JsonSchema,
+            "json_object" => StructuredOutput::JsonObject,
+            "none" => StructuredOutput::None,
+            _ => {
+                return Err(invalid(
+                    "REKINDLE_LLM_STRUCTURED_OUTPUT",
+                    v,
+                    "json_schema, json_object or none",
+                ));
+            }
+        };
+        Ok(())
+    }),
+    ("REKINDLE_LLM_PRICES", |c, v| {
+        c.llm.prices = llm::parse_prices(v).map_err(|reason| {
+            invalid(
+                "REKINDLE_LLM_PRICES",
+                v,
+                &format!(
+                    "comma-separated MODEL=INPUT:OUTPUT in US dollars per million tokens, such as gpt-4o-mini=0.15:0.60 ({reason})"
+                ),
+            )
+        })?;
+        Ok(())
+    }),
+    ("REKINDLE_LLM_DAILY_BUDGET_USD_STARTER", |c, v| {
+        c.llm.daily_budget_usd.starter = usd("REKINDLE_LLM_DAILY_BUDGET_USD_STARTER", v)?;
+        Ok(())
+    }),
+    ("REKINDLE_LLM_DAILY_BUDGET_USD_PRO", |c, v| {
+        c.llm.daily_budget_usd.pro = usd("REKINDLE_LLM_DAILY_BUDGET_USD_PRO", v)?;
+        Ok(())
+    }),
+    ("REKINDLE_LLM_DAILY_BUDGET_USD_ENTERPRISE", |c, v| {
+        c.llm.daily_budget_usd.enterprise = usd("REKINDLE_LLM_DAILY_BUDGET_USD_ENTERPRISE", v)?;
+        Ok(())
+    }),
+    ("REKINDLE_LLM_ACCOUNT_CONCURRENCY", |c, v| {
+        c.llm.account_concurrency = number("REKINDLE_LLM_ACCOUNT_CONCURRENCY", v, 1, 1000)?;
+        Ok(())
+    }),
+    ("REKINDLE_LLM_GLOBAL_CONCURRENCY", |c, v| {
+        c.llm.global_concurrency = number("REKINDLE_LLM_GLOBAL_CONCURRENCY", v, 1, 10_000)?;
+        Ok(())
+    }),
 ];
 
 /// Secrets that may be given as a file path in `<NAME>_FILE`.
@@ -353,6 +459,7 @@ const FILE_SECRETS: &[&str] = &[
     "REKINDLE_SMTP_PASSWORD",
     "REKINDLE_SENDGRID_API_KEY",
     "REKINDLE_TWILIO_AUTH_TOKEN",
+    "REKINDLE_LLM_API_KEY",
 ];
 
 /// Applies the environment on top of `config`.
@@ -434,4 +541,21 @@ where
         ));
     }
     Ok(parsed)
+}
+
+/// Returns `None` for an empty or blank value.
+fn optional_text(value: &str) -> Option<String> {
+    let trimmed = value.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_owned())
+}
+
+/// Parses an amount of US dollars.
+fn usd(key: &str, value: &str) -> Result<f64, ConfigError> {
+    llm::parse_usd(value).map_err(|reason| {
+        invalid(
+            key,
+            value,
+            &format!("an amount of US dollars such as 2.50 ({reason})"),
+        )
+    })
 }

@@ -4,6 +4,7 @@
 //! is documented in `docs/configuration.md`.
 
 mod env;
+mod llm;
 mod secret;
 
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use env::ENV_KEYS;
+pub use llm::{LlmConfig, LlmModelPrice, LlmPlanBudgets, LlmProviderKind, StructuredOutput};
 pub use secret::Secret;
 
 /// Minimum length of the master key in production, in characters.
@@ -78,6 +80,7 @@ pub struct Config {
     pub email: EmailConfig,
     pub sms: SmsConfig,
     pub sending: SendingConfig,
+    pub llm: LlmConfig,
 }
 
 /// Send caps that protect the customer's domain reputation: per sending
@@ -356,6 +359,7 @@ impl Default for Config {
             email: EmailConfig::default(),
             sms: SmsConfig::default(),
             sending: SendingConfig::default(),
+            llm: LlmConfig::default(),
         }
     }
 }

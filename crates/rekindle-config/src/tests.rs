@@ -131,3 +131,117 @@ fn invalid_values_name_the_key() {
     let error = Config::load_from(Some(file.path()), vars(&[])).unwrap_err();
     assert!(error.to_string().contains("bach_size"), "{error}");
 }
+
+#[test]
+fn llm_defaults_to_offline() {
+    let config = Config::load_from(None, vars(&[])).unwrap();
+    assert_eq!(config.llm.provider, LlmProviderKind::Offline);
+    assert_eq!(config.llm.max_retries, 2);
+    assert_eq!(config.llm.structured_output, StructuredOutput::JsonSchema);
+    assert!(config.llm.prices.is_empty());
+}
+
+#[test]
+fn llm_reads_environment() {
+    let config = Config::load_from(
+        None,
+        vars(&[
+            ("REKINDLE_LLM_PROVIDER", "anthropic"),
+            ("REKINDLE_LLM_BASE_URL", "http://127.0.0.1:9999"),
+            ("REKINDLE_LLM_API_KEY", "sk-ant-test-key-123"),
+            ("REKINDLE_LLM_MODEL", "claude-haiku"),
+            ("REKINDLE_LLM_WRITER_MODEL", "claude-sonnet"),
+            ("REKINDLE_LLM_TIMEOUT_SECONDS", "9"),
+            ("REKINDLE_LLM_MAX_RETRIES", "0"),
+            ("REKINDLE_LLM_MAX_TOKENS", "700"),
+            ("REKINDLE_LLM_STRUCTURED_OUTPUT", "none"),
+            (
+                "REKINDLE_LLM_PRICES",
+                "claude-haiku=0.8:4,claude-sonnet=3:15",
+            ),
+            ("REKINDLE_LLM_DAILY_BUDGET_USD_PRO", "3.25"),
+            ("REKINDLE_LLM_ACCOUNT_CONCURRENCY", "3"),
+            ("REKINDLE_LLM_GLOBAL_CONCURRENCY", "12"),
+        ]),
+    )
+    .unwrap();
+
+    let llm = &config.llm;
+    assert_eq!(llm.provider, LlmProviderKind::Anthropic);
+    assert_eq!(llm.base_url.as_deref(), Some("http://127.0.0.1:9999"));
+    assert_eq!(
+        llm.api_key.as_ref().map(Secret::expose),
+        Some("sk-ant-test-key-123")
+    );
+    assert_eq!(llm.model.as_deref(), Some("claude-haiku"));
+    assert_eq!(llm.writer_model.as_deref(), Some("claude-sonnet"));
+    assert_eq!(llm.classifier_model, None);
+    assert_eq!(llm.timeout_seconds, 9);
+    assert_eq!(llm.max_retries, 0);
+    assert_eq!(llm.max_tokens, 700);
+    assert_eq!(llm.structured_output, StructuredOutput::None);
+    assert_eq!(llm.prices["claude-sonnet"].output_usd_per_million, 15.0);
+    assert_eq!(llm.daily_budget_usd.pro, 3.25);
+    assert_eq!(llm.daily_budget_usd.starter, 0.5);
+    assert_eq!(llm.account_concurrency, 3);
+    assert_eq!(llm.global_concurrency, 12);
+}
+
+#[test]
+fn llm_api_key_from_file_is_redacted() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(file, "sk-file-key-abcdef").unwrap();
+    let path = file.path().to_str().unwrap().to_owned();
+    let config = Config::load_from(None, vars(&[("REKINDLE_LLM_API_KEY_FILE", &path)])).unwrap();
+    assert_eq!(
+        config.llm.api_key.as_ref().map(Secret::expose),
+        Some("sk-file-key-abcdef")
+    );
+    let debug = format!("{config:?}");
+    assert!(!debug.contains("sk-file-key"), "{debug}");
+}
+
+#[test]
+fn llm_rejects_invalid_values() {
+    for (key, value) in [
+        ("REKINDLE_LLM_PROVIDER", "gemini"),
+        ("REKINDLE_LLM_STRUCTURED_OUTPUT", "xml"),
+        ("REKINDLE_LLM_PRICES", "gpt-4o-mini=cheap"),
+        ("REKINDLE_LLM_DAILY_BUDGET_USD_STARTER", "-1"),
+        ("REKINDLE_LLM_GLOBAL_CONCURRENCY", "0"),
+        ("REKINDLE_LLM_BASE_URL", "not a url"),
+    ] {
+        let error = Config::load_from(None, vars(&[(key, value)])).unwrap_err();
+        assert!(error.to_string().contains(key), "{key}: {error}");
+    }
+}
+
+#[test]
+fn llm_section_from_toml() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(
+        file,
+        "[llm]\nprovider = \"openai\"\nmodel = \"gpt-4o-mini\"\nstructured_output = \"json_object\"\n\
+         [llm.prices.\"gpt-4o-mini\"]\ninput_usd_per_million = 0.15\noutput_usd_per_million = 0.6\n\
+         [llm.daily_budget_usd]\nenterprise = 40.0"
+    )
+    .unwrap();
+    let config = Config::load_from(Some(file.path()), vars(&[])).unwrap();
+    assert_eq!(config.llm.provider, LlmProviderKind::Openai);
+    assert_eq!(config.llm.structured_output, StructuredOutput::JsonObject);
+    assert_eq!(config.llm.prices["gpt-4o-mini"].input_usd_per_million, 0.15);
+    assert_eq!(config.llm.daily_budget_usd.enterprise, 40.0);
+    assert_eq!(config.llm.daily_budget_usd.pro, 2.0);
+}
+
+#[test]
+fn llm_prices_accept_whole_numbers() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(
+        file,
+        "[llm.prices.\"llama3.1:8b\"]\ninput_usd_per_million = 0\noutput_usd_per_million = 0"
+    )
+    .unwrap();
+    let config = Config::load_from(Some(file.path()), vars(&[])).unwrap();
+    assert_eq!(config.llm.prices["llama3.1:8b"].output_usd_per_million, 0.0);
+}

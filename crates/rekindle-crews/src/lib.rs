@@ -6,12 +6,17 @@
 //! The reactivation crew runs, per lead: [`Scorer`], [`Researcher`], the writer
 //! (any [`MessageWriter`], [`OfflineWriter`] by default), [`SubjectOptimizer`]
 //! for email, [`Scheduler`], [`ComplianceGate`] and [`QualityGate`].
+//!
+//! [`LlmWriter`] and [`LlmReplyClassifier`] use an LLM through
+//! `rekindle_llm` and fall back to the offline implementations, recording
+//! the reason in [`RunNotes`].
 
 pub mod compliance;
 pub mod crew;
 pub mod cues;
 pub mod lead_text;
 pub mod quality;
+pub mod reply_classifier;
 pub mod researcher;
 pub mod scheduler;
 pub mod scorer;
@@ -33,13 +38,17 @@ pub use crew::{
 };
 pub use cues::NoteCue;
 pub use quality::{QualityGate, QualityInput, QualityIssue, QualityReport, check_quality};
+pub use reply_classifier::{ClassifiedReply, LlmReplyClassifier, ReplyInput, classify_offline};
 pub use researcher::{Hook, Research, Researcher, ResearcherInput, Signal, research};
 pub use scheduler::{ScheduleInput, ScheduledSend, Scheduler, channel_window, plan_send};
 pub use scorer::{LeadScore, ScoreFactor, ScoreReason, Scorer, ScorerInput, score_lead};
 pub use sender::SenderIdentity;
-pub use stage::{Stage, StageError, StageRecord, run_stage};
+pub use stage::{Fallback, RunNotes, Stage, StageError, StageRecord, run_stage};
 pub use subject_optimizer::{
     SubjectInput, SubjectOptimizer, SubjectVariant, SubjectVariants, assign_variant,
     subject_variants,
 };
-pub use writer::{Draft, MessageWriter, OfflineWriter, WriterRequest, WriterStage};
+pub use writer::{
+    DEFAULT_LLM_WRITER_DEADLINE, Draft, LlmWriter, MessageWriter, OfflineWriter, WriterRequest,
+    WriterStage,
+};

@@ -148,7 +148,7 @@ fn link_issues(text_without_allowed: &str, subject: &str) -> Vec<QualityIssue> {
 
 /// Template leftovers: placeholder brackets, `%NAME%`, `$name` and
 /// snake_case field names such as `first_name`.
-fn placeholder_issues(text: &str) -> Vec<QualityIssue> {
+pub(crate) fn placeholder_issues(text: &str) -> Vec<QualityIssue> {
     let mut issues = Vec::new();
     for token in text.split_whitespace() {
         let bracketed = token.contains(PLACEHOLDER_CHARS);
@@ -168,7 +168,7 @@ fn placeholder_issues(text: &str) -> Vec<QualityIssue> {
 
 /// Traces of an empty field: "Hi ,", "Dear,", doubled commas and spaces
 /// before punctuation or doubled inside a line.
-fn artefact_issues(subject: &str, body: &str) -> Vec<QualityIssue> {
+pub(crate) fn artefact_issues(subject: &str, body: &str) -> Vec<QualityIssue> {
     let mut issues = Vec::new();
     for line in std::iter::once(subject).chain(body.lines()) {
         let trimmed = line.trim();

@@ -40,6 +40,33 @@ impl StageError {
     }
 }
 
+/// Reason an LLM-backed stage used its offline implementation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fallback {
+    /// Stable reason, such as `budget_exceeded`, `circuit_open`, `timeout`,
+    /// `rate_limited`, `provider_error` or `invalid_output`.
+    pub reason: String,
+    /// The failure in words, for the operator.
+    pub message: String,
+}
+
+/// Tokens a stage run used and the fallback it took, which its output does
+/// not show.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RunNotes {
+    /// LLM tokens of every request the run sent, failed ones included.
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Set when the stage used its offline implementation instead of the LLM.
+    pub fallback: Option<Fallback>,
+}
+
+impl RunNotes {
+    pub fn total_tokens(&self) -> u64 {
+        self.input_tokens.saturating_add(self.output_tokens)
+    }
+}
+
 /// One agent of a crew. Implementations are pure or call an outside service.
 /// They must not write to the database, because the caller stores the
 /// [`StageRecord`] and the output.
@@ -56,6 +83,12 @@ pub trait Stage: Send + Sync {
     fn input_summary(&self, input: &Self::Input) -> String;
 
     async fn run(&self, input: Self::Input) -> Result<Self::Output, StageError>;
+
+    /// Runs the stage and returns its notes as well. The default calls
+    /// [`Stage::run`] and has no notes. LLM-backed stages override it.
+    async fn run_noted(&self, input: Self::Input) -> (Result<Self::Output, StageError>, RunNotes) {
+        (self.run(input).await, RunNotes::default())
+    }
 }
 
 /// What the caller stores for one stage run.
@@ -67,6 +100,9 @@ pub struct StageRecord {
     pub output: serde_json::Value,
     pub duration: Duration,
     pub error: Option<StageError>,
+    /// Tokens and fallback. Empty when the stage timed out, because the
+    /// cancelled run could not report them.
+    pub notes: RunNotes,
 }
 
 /// Runs a stage under a timeout and records the run. An expired timeout is a
@@ -79,13 +115,16 @@ pub async fn run_stage<S: Stage>(
     let input_summary = truncate_chars(&stage.input_summary(&input), MAX_SUMMARY_CHARS);
     let started = Instant::now();
 
-    let result = match tokio::time::timeout(timeout, stage.run(input)).await {
-        Ok(result) => result,
-        Err(_elapsed) => Err(StageError::transient(format!(
-            "stage {} timed out after {} ms",
-            stage.name(),
-            timeout.as_millis()
-        ))),
+    let (result, notes) = match tokio::time::timeout(timeout, stage.run_noted(input)).await {
+        Ok(noted) => noted,
+        Err(_elapsed) => {
+            let error = StageError::transient(format!(
+                "stage {} timed out after {} ms",
+                stage.name(),
+                timeout.as_millis()
+            ));
+            (Err(error), RunNotes::default())
+        }
     };
     let duration = started.elapsed();
 
@@ -99,6 +138,7 @@ pub async fn run_stage<S: Stage>(
         output,
         duration,
         error,
+        notes,
     };
     (result, record)
 }
@@ -160,6 +200,51 @@ mod tests {
             tokio::time::sleep(input).await;
             Ok(())
         }
+    }
+
+    /// Reports tokens and a fallback, as an LLM-backed stage does.
+    struct Noted;
+
+    #[async_trait]
+    impl Stage for Noted {
+        type Input = ();
+        type Output = &'static str;
+
+        fn name(&self) -> &'static str {
+            "noted"
+        }
+
+        fn input_summary(&self, _input: &()) -> String {
+            "nothing".into()
+        }
+
+        async fn run(&self, _input: ()) -> Result<&'static str, StageError> {
+            Ok("plain")
+        }
+
+        async fn run_noted(&self, _input: ()) -> (Result<&'static str, StageError>, RunNotes) {
+            let notes = RunNotes {
+                input_tokens: 120,
+                output_tokens: 80,
+                fallback: Some(Fallback {
+                    reason: "budget_exceeded".into(),
+                    message: "daily LLM budget would be exceeded".into(),
+                }),
+            };
+            (Ok("offline"), notes)
+        }
+    }
+
+    #[tokio::test]
+    async fn runner_records_notes() {
+        let (result, record) = run_stage(&Noted, (), Duration::from_secs(1)).await;
+        assert_eq!(result, Ok("offline"));
+        assert_eq!(record.notes.total_tokens(), 200);
+        let fallback = record.notes.fallback.expect("the fallback is recorded");
+        assert_eq!(fallback.reason, "budget_exceeded");
+
+        let (_, plain) = run_stage(&Doubler, 1, Duration::from_secs(1)).await;
+        assert_eq!(plain.notes, RunNotes::default());
     }
 
     #[tokio::test]

@@ -1,10 +1,15 @@
 //! The writer: a message for one lead and one step of a campaign.
 //!
 //! [`MessageWriter`] is the contract every writer meets, LLM-backed or not;
-//! [`OfflineWriter`] writes from phrase pools without any outside service.
+//! [`OfflineWriter`] writes from phrase pools without any outside service,
+//! and [`LlmWriter`] requests drafts from an LLM and falls back to the offline
+//! writer.
 
 mod email;
 mod facts;
+mod llm;
+mod llm_checks;
+mod llm_prompt;
 mod offline;
 pub(crate) mod subjects;
 mod text_message;
@@ -15,12 +20,13 @@ use rekindle_domain::lead::LeadFields;
 use rekindle_domain::{Channel, LeadId, Tone};
 use serde::{Deserialize, Serialize};
 
+pub use llm::{DEFAULT_LLM_WRITER_DEADLINE, LlmWriter};
 pub use offline::OfflineWriter;
 pub use text_message::TEXT_BODY_MAX_CHARS;
 
 use crate::researcher::Research;
 use crate::sender::SenderIdentity;
-use crate::stage::{Stage, StageError};
+use crate::stage::{RunNotes, Stage, StageError};
 
 /// Minimum words in an email body, signature included, footer excluded.
 pub const EMAIL_MIN_WORDS: usize = 80;
@@ -65,6 +71,13 @@ pub trait MessageWriter: Send + Sync {
     fn name(&self) -> &'static str;
 
     async fn write(&self, request: &WriterRequest) -> Result<Draft, StageError>;
+
+    /// Writes a draft and returns the tokens used and any fallback taken,
+    /// for the stage-run record. The default calls [`MessageWriter::write`]
+    /// and has no notes.
+    async fn write_noted(&self, request: &WriterRequest) -> (Result<Draft, StageError>, RunNotes) {
+        (self.write(request).await, RunNotes::default())
+    }
 }
 
 /// The writer stage, over any [`MessageWriter`].
@@ -101,5 +114,9 @@ impl Stage for WriterStage<'_> {
 
     async fn run(&self, input: WriterRequest) -> Result<Draft, StageError> {
         self.writer.write(&input).await
+    }
+
+    async fn run_noted(&self, input: WriterRequest) -> (Result<Draft, StageError>, RunNotes) {
+        self.writer.write_noted(&input).await
     }
 }

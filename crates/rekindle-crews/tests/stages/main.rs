@@ -3,7 +3,10 @@
 mod common;
 mod compliance;
 mod crew;
+mod llm_support;
+mod llm_writer;
 mod quality;
+mod reply_classifier;
 mod researcher;
 mod scheduler;
 mod scorer;
