@@ -14,7 +14,7 @@ use crate::auth::{api_keys, authenticate, sessions, users};
 use crate::middleware::{client_ip, deadline, problems, rate_limit, request_id, security_headers};
 use crate::openapi::ApiDoc;
 use crate::routes::{
-    account, analytics, audit, campaigns, health, imports, jobs, leads, messages, replies,
+    account, alerts, analytics, audit, campaigns, health, imports, jobs, leads, messages, replies,
     sending_identities, suppressions,
 };
 use crate::state::ApiState;
@@ -141,6 +141,7 @@ fn api_routes(state: &ApiState) -> OpenApiRouter {
             suppressions::add_suppression
         ))
         .routes(routes!(suppressions::remove_suppression))
+        .routes(routes!(alerts::list_alerts))
         .routes(routes!(suppressions::export_suppressions))
         .routes(routes!(analytics::funnel))
         .routes(routes!(audit::list_audit))

@@ -187,6 +187,7 @@ async fn every_id_route_hides_other_accounts(harness: &Harness) {
         "/api/v1/api-keys",
         "/api/v1/suppressions",
         "/api/v1/replies",
+        "/api/v1/alerts",
     ] {
         let page: Value = server.get(&b, path).await.json().await.unwrap();
         assert_eq!(page["items"], json!([]), "{path} as account B: {page}");

@@ -31,7 +31,7 @@ const PAUSED_IDENTITY_WAIT: TimeDelta = TimeDelta::hours(1);
 /// the breaker cannot say how long that takes.
 const CIRCUIT_TRIAL_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 /// Sender number recorded by the local outbox when no number is configured.
-const OUTBOX_SMS_FROM: &str = "+15005550006";
+pub(crate) const OUTBOX_SMS_FROM: &str = "+15005550006";
 
 /// A claimed message and what sending it needs.
 struct Claimed {

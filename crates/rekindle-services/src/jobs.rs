@@ -5,7 +5,7 @@ use rekindle_domain::{AccountId, CampaignId, EnrollmentId, ErrorClass, ImportId,
 use rekindle_store::Job;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use crate::{App, ServiceError, crew, delivery, import, sequence, uploads};
+use crate::{App, ServiceError, crew, delivery, import, reply_actions, sequence, uploads};
 use chrono::Utc;
 
 /// Job that writes and schedules one campaign step for a batch of enrollments.
@@ -60,6 +60,10 @@ pub async fn dispatch(app: &App, job: &Job) -> Result<(), ServiceError> {
             // a late one at the current time.
             let due = job.run_at.max(Utc::now());
             delivery::send_message(app, account, payload::<SendMessagePayload>(job)?, due).await
+        }
+        reply_actions::CONFIRM_OPT_OUT_JOB => {
+            let payload = payload::<reply_actions::ConfirmOptOutPayload>(job)?;
+            reply_actions::confirm_opt_out(app, account, payload).await
         }
         uploads::IMPORT_FILE_JOB => {
             uploads::import_file(app, account, payload::<uploads::ImportFilePayload>(job)?).await

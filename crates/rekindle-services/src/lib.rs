@@ -13,6 +13,7 @@ mod error;
 pub mod import;
 pub mod jobs;
 pub mod replies;
+pub mod reply_actions;
 pub mod report;
 pub mod scheduler;
 pub mod send_gate;

@@ -9,10 +9,11 @@ use rekindle_domain::*;
 use rekindle_store::*;
 use serde_json::json;
 
+use crate::reply_actions::act_on_label;
 use crate::{App, ServiceError};
 
 /// Days an out-of-office reply pauses a lead when it names no return date.
-const DEFAULT_OUT_OF_OFFICE_DAYS: i64 = 14;
+const DEFAULT_OUT_OF_OFFICE_DAYS: i64 = 7;
 
 /// A reply as received.
 #[derive(Debug, Clone)]
@@ -81,6 +82,15 @@ pub async fn ingest_reply(
         .await?;
     }
     apply_label(&mut *tx, &lead, &classification, inbound, now).await?;
+    act_on_label(
+        &mut *tx,
+        &lead,
+        &classification,
+        inbound.channel,
+        &inbound.text,
+        now,
+    )
+    .await?;
     tx.append_audit(
         &AuditRecord::new(Actor::system("replies"), "reply.ingest", "reply", Some(reply_id.to_string()))
             .with_changes(json!({ "lead_id": lead.id, "label": classification.label, "objection": classification.objection })),

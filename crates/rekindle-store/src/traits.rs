@@ -316,6 +316,17 @@ pub trait TenantTx: Send {
     /// dead job has that id.
     async fn discard_dead_job(&mut self, id: JobId) -> Result<bool, StoreError>;
 
+    // Alerts and notifications for the account's users.
+    async fn insert_alert(
+        &mut self,
+        severity: AlertSeverity,
+        kind: &str,
+        message: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Lists the account's alerts in creation order.
+    async fn list_alerts(&mut self, page: PageRequest) -> Result<Page<Alert>, StoreError>;
+
     // Crew runs.
     async fn insert_crew_run(&mut self, run: &NewCrewRun) -> Result<(), StoreError>;
     async fn finish_crew_run(

@@ -1,6 +1,7 @@
 //! Handlers, one file per resource.
 
 pub mod account;
+pub mod alerts;
 pub mod analytics;
 pub mod audit;
 pub mod campaigns;

@@ -89,6 +89,11 @@ impl TestServer {
         }
     }
 
+    /// Returns the local outbox the server's transports write to.
+    pub fn outbox_dir(&self) -> std::path::PathBuf {
+        self._dir.path().join("outbox")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

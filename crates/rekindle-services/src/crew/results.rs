@@ -64,16 +64,9 @@ pub(super) async fn store_step_results(
         stage_runs.extend(stage_runs_of(crew_run.id, run));
         match &run.outcome {
             LeadOutcome::Prepared(prepared) => {
-                let stored = store_prepared(
-                    app,
-                    &mut *tx,
-                    &mut planner,
-                    &batch,
-                    planned,
-                    prepared,
-                    now,
-                )
-                .await?;
+                let stored =
+                    store_prepared(app, &mut *tx, &mut planner, &batch, planned, prepared, now)
+                        .await?;
                 if let Err(no_slot) = stored {
                     failed += 1;
                     record_unplaced(&mut *tx, account_id, &batch, planned, &no_slot).await?;

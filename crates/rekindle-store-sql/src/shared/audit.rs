@@ -309,20 +309,36 @@ async fn list_alerts(conn: &mut Conn, limit: u32) -> Result<Vec<Alert>, StoreErr
     .fetch_all(conn)
     .await
     .map_err(map_error)?;
-    rows.iter()
-        .map(|row| {
-            let severity: String = row.try_get("severity").map_err(map_error)?;
-            let account: Option<Uuid> = row.try_get("account_id").map_err(map_error)?;
-            Ok(Alert {
-                id: AlertId(row.try_get("id").map_err(map_error)?),
-                account_id: account.map(AccountId),
-                severity: parse_enum(&severity)?,
-                kind: row.try_get("kind").map_err(map_error)?,
-                message: row.try_get("message").map_err(map_error)?,
-                created_at: row.try_get("created_at").map_err(map_error)?,
-            })
-        })
-        .collect()
+    rows.iter().map(alert_from_row).collect()
+}
+
+/// Lists one account's alerts in id order, which is creation order.
+async fn list_account_alerts(conn: &mut Conn, account: AccountId, page: PageRequest) -> Result<Page<Alert>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, account_id, severity, kind, message, created_at FROM alerts \
+         WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+    )
+    .bind(account.0)
+    .bind(page.after_uuid())
+    .bind(i64::from(page.limit) + 1)
+    .fetch_all(conn)
+    .await
+    .map_err(map_error)?;
+    let items = rows.iter().map(alert_from_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(items, page.limit, |item| item.id.0))
+}
+
+fn alert_from_row(row: &DbRow) -> Result<Alert, StoreError> {
+    let severity: String = row.try_get("severity").map_err(map_error)?;
+    let account: Option<Uuid> = row.try_get("account_id").map_err(map_error)?;
+    Ok(Alert {
+        id: AlertId(row.try_get("id").map_err(map_error)?),
+        account_id: account.map(AccountId),
+        severity: parse_enum(&severity)?,
+        kind: row.try_get("kind").map_err(map_error)?,
+        message: row.try_get("message").map_err(map_error)?,
+        created_at: row.try_get("created_at").map_err(map_error)?,
+    })
 }
 
 async fn update_account(

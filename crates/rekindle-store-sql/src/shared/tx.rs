@@ -429,6 +429,20 @@ impl TenantTx for SqlTenantTx {
         retry_account_job(&mut self.tx, self.account, id, now).await
     }
 
+    async fn insert_alert(&mut self, severity: AlertSeverity, kind: &str, message: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let alert = NewAlert {
+            account_id: Some(self.account),
+            severity,
+            kind: kind.to_owned(),
+            message: message.to_owned(),
+        };
+        insert_alert(&mut self.tx, &alert, now).await
+    }
+
+    async fn list_alerts(&mut self, page: PageRequest) -> Result<Page<Alert>, StoreError> {
+        list_account_alerts(&mut self.tx, self.account, page).await
+    }
+
     async fn discard_dead_job(&mut self, id: JobId) -> Result<bool, StoreError> {
         let discarded = discard_dead_job(&mut self.tx, Some(self.account), id).await?;
         Ok(discarded.is_some())
