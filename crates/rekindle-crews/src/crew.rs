@@ -320,6 +320,7 @@ fn writer_request(task: &LeadTask, research: &Research, step: &CampaignStep) -> 
         step_index: step.step_index,
         sender: step.sender.clone(),
         now: step.now,
+        engagement: None,
     }
 }
 

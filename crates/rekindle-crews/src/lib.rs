@@ -7,6 +7,12 @@
 //! (any [`MessageWriter`], [`OfflineWriter`] by default), [`SubjectOptimizer`]
 //! for email, [`Scheduler`], [`ComplianceGate`] and [`QualityGate`].
 //!
+//! The other crews are pure functions over what the caller reads from the
+//! store. [`engagement`] chooses a lead's next step after a message and
+//! gives the writer what the lead did. [`revenue`] responds to positive
+//! replies with meeting times and reports the funnel. [`optimizer`] decides
+//! A/B tests and reports which elements and send times earn positive replies.
+//!
 //! [`LlmWriter`] and [`LlmReplyClassifier`] use an LLM through
 //! `rekindle_llm` and fall back to the offline implementations, recording
 //! the reason in [`RunNotes`].
@@ -14,10 +20,13 @@
 pub mod compliance;
 pub mod crew;
 pub mod cues;
+pub mod engagement;
 pub mod lead_text;
+pub mod optimizer;
 pub mod quality;
 pub mod reply_classifier;
 pub mod researcher;
+pub mod revenue;
 pub mod scheduler;
 pub mod scorer;
 pub mod sender;

@@ -5,6 +5,7 @@
 use rekindle_domain::Tone;
 
 use super::facts::{MessageFacts, mid_sentence};
+use super::follow_up;
 use super::{EMAIL_MAX_WORDS, EMAIL_MIN_WORDS};
 use crate::cues::NoteCue;
 use crate::researcher::Hook;
@@ -69,9 +70,12 @@ fn greeting(facts: &MessageFacts) -> String {
 }
 
 /// Writes the first sentence. The first step acknowledges the gap, and later
-/// steps refer to the earlier message.
+/// steps refer to the earlier message and to what the lead did after it.
 fn opener(facts: &MessageFacts) -> String {
     if facts.is_follow_up() {
+        if let Some(sentence) = follow_up::email_opener(facts) {
+            return sentence;
+        }
         let options = [
             "I wanted to follow up on my earlier note, in case it got buried in a busy inbox.",
             "I am circling back on the message I sent you a little while ago.",

@@ -4,6 +4,7 @@ use chrono::Datelike;
 use rekindle_domain::Tone;
 
 use super::WriterRequest;
+use super::follow_up::FollowUpFacts;
 use crate::lead_text::SafeLead;
 use crate::researcher::Hook;
 use crate::stage::StageError;
@@ -43,6 +44,8 @@ pub(crate) struct MessageFacts {
     pub tone: Tone,
     pub step_index: u32,
     pub variety: Variety,
+    /// The lead's actions after the previous message, only for follow-ups.
+    pub follow_up: Option<FollowUpFacts>,
 }
 
 impl MessageFacts {
@@ -68,6 +71,7 @@ impl MessageFacts {
             tone: request.tone,
             step_index: request.step_index,
             variety: Variety::new(request.lead_id, request.step_index),
+            follow_up: FollowUpFacts::from_request(request),
         })
     }
 

@@ -11,6 +11,7 @@ use rekindle_llm::checks::LinkAllowList;
 use rekindle_llm::{AccountScope, LlmClient, LlmError, LlmOutput};
 
 use super::llm_checks::draft_checks;
+use super::llm_engagement::claim_check;
 use super::llm_prompt::writer_request;
 use super::{Draft, MessageWriter, OfflineWriter, WriterRequest};
 use crate::stage::{Fallback, RunNotes, StageError};
@@ -96,7 +97,7 @@ impl MessageWriter for LlmWriter {
 
     async fn write_noted(&self, request: &WriterRequest) -> (Result<Draft, StageError>, RunNotes) {
         let llm_request = writer_request(request, self.client.max_tokens());
-        let checks = draft_checks(request.channel, &self.allowed_links);
+        let checks = draft_checks(request.channel, &self.allowed_links).with(claim_check(request));
         let outcome = self
             .client
             .generate(self.account, llm_request, &checks, self.deadline)

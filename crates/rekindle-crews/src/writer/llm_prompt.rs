@@ -9,6 +9,7 @@ use rekindle_llm::prompt::{DataBlock, LinkPolicy};
 use rekindle_llm::{AgentRole, LlmRequest, OutputSchema, SystemPrompt};
 use serde_json::json;
 
+use super::llm_engagement::{engagement_block, engagement_rule};
 use super::{
     EMAIL_MAX_WORDS, EMAIL_MIN_WORDS, SUBJECT_MAX_CHARS, SUBJECT_MIN_CHARS, TEXT_BODY_MAX_CHARS,
     WriterRequest,
@@ -65,10 +66,15 @@ pub(super) fn writer_request(request: &WriterRequest, max_tokens: u32) -> LlmReq
         Channel::Email => EMAIL_SCHEMA.clone(),
         Channel::Sms | Channel::Whatsapp => TEXT_SCHEMA.clone(),
     };
-    LlmRequest::new(AgentRole::Writer, system_prompt(request))
+    let llm_request = LlmRequest::new(AgentRole::Writer, system_prompt(request))
         .with_data(lead_block(request))
         .with_data(research_block(request))
-        .with_data(sender_block(request))
+        .with_data(sender_block(request));
+    let llm_request = match engagement_block(request) {
+        Some(block) => llm_request.with_data(block),
+        None => llm_request,
+    };
+    llm_request
         .with_schema(schema)
         .with_max_tokens(max_tokens)
         .with_temperature(TEMPERATURE)
@@ -108,6 +114,11 @@ fn system_prompt(request: &WriterRequest) -> SystemPrompt {
              because a text message has no signature."
                 .to_owned(),
         );
+    }
+
+    // Placed right after the step rule, which it overrides for a follow-up.
+    if let Some(rule) = engagement_rule(request) {
+        rules.insert(3, rule);
     }
 
     let numbered: Vec<String> = rules.iter().map(|rule| format!("- {rule}")).collect();

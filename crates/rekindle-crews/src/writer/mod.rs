@@ -7,8 +7,10 @@
 
 mod email;
 mod facts;
+mod follow_up;
 mod llm;
 mod llm_checks;
+mod llm_engagement;
 mod llm_prompt;
 mod offline;
 pub(crate) mod subjects;
@@ -24,6 +26,7 @@ pub use llm::{DEFAULT_LLM_WRITER_DEADLINE, LlmWriter};
 pub use offline::OfflineWriter;
 pub use text_message::TEXT_BODY_MAX_CHARS;
 
+use crate::engagement::EngagementContext;
 use crate::researcher::Research;
 use crate::sender::SenderIdentity;
 use crate::stage::{RunNotes, Stage, StageError};
@@ -53,6 +56,9 @@ pub struct WriterRequest {
     pub sender: SenderIdentity,
     /// Instant the message is written, used to say how long the gap has been.
     pub now: DateTime<Utc>,
+    /// The lead's actions after the previous message, for a follow-up that
+    /// refers to them. Ignored for the first message (`step_index` 0).
+    pub engagement: Option<EngagementContext>,
 }
 
 /// A written message before the compliance footer is added.

@@ -5,6 +5,7 @@ use rekindle_domain::Tone;
 
 use super::TEXT_MESSAGE_MAX_CHARS;
 use super::facts::{MessageFacts, mid_sentence};
+use super::follow_up;
 use crate::compliance::TEXT_OPT_OUT;
 use crate::cues::NoteCue;
 use crate::researcher::Hook;
@@ -79,6 +80,9 @@ fn introduction(facts: &MessageFacts) -> String {
 }
 
 fn gap(facts: &MessageFacts) -> String {
+    if let Some(sentence) = follow_up::text_opener(facts) {
+        return sentence;
+    }
     let options: Vec<String> = if facts.is_follow_up() {
         [
             "Following up on my last message.",

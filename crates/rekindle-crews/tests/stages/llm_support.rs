@@ -100,6 +100,7 @@ pub fn writer_request(task: &LeadTask, channel: Channel, step_index: u32) -> Wri
         step_index,
         sender: sender(),
         now: now(),
+        engagement: None,
     }
 }
 

@@ -3,8 +3,12 @@
 mod common;
 mod compliance;
 mod crew;
+mod follow_up;
+mod llm_follow_up;
 mod llm_support;
 mod llm_writer;
+mod meeting;
+mod next_step;
 mod quality;
 mod reply_classifier;
 mod researcher;

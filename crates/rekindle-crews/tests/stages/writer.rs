@@ -26,6 +26,7 @@ fn request(index: u32, channel: Channel, tone: Tone, step_index: u32) -> WriterR
         step_index,
         sender: sender(),
         now: now(),
+        engagement: None,
     }
 }
 
