@@ -20,9 +20,9 @@ use rekindle_domain::campaign::parse_time_zone;
 use rekindle_domain::scheduling::effective_zone;
 
 use crate::crew::is_lead_suppressed;
-use crate::jobs::SendMessagePayload;
+use crate::jobs::{Completion, SendMessagePayload};
 use crate::send_gate::next_allowed;
-use crate::sequence::advance_after_step;
+use crate::sequence::advance_with_steps;
 use crate::{App, ServiceError};
 
 /// How long a message waits when its sending identity is paused.
@@ -49,17 +49,20 @@ enum SendDecision {
     Skip,
 }
 
-/// Sends one message. `due` is the time the send is judged at: the job's run
-/// time, or the current time when the job runs late.
+/// Sends one message for the send job `job`. `due` is the time the send is
+/// judged at: the job's run time, or the current time when the job runs late.
+/// A sent message's job is marked succeeded in the transaction that records
+/// the send.
 pub async fn send_message(
     app: &App,
     account_id: AccountId,
     payload: SendMessagePayload,
     due: DateTime<Utc>,
-) -> Result<(), ServiceError> {
+    job: JobId,
+) -> Result<Completion, ServiceError> {
     let claimed = match claim_for_sending(app, account_id, payload.message_id, due).await? {
         SendDecision::Send(found) => *found,
-        SendDecision::Skip => return Ok(()),
+        SendDecision::Skip => return Ok(Completion::Pending),
     };
 
     let message = &claimed.message;
@@ -72,7 +75,11 @@ pub async fn send_message(
         }
     };
     match result {
-        Ok(receipt) => record_sent(app, account_id, message, receipt.provider_message_id).await,
+        Ok(receipt) => {
+            let provider_id = receipt.provider_message_id;
+            record_sent(app, account_id, message, provider_id, job).await?;
+            Ok(Completion::Recorded)
+        }
         Err(error) if error.provider_not_called() => {
             // An open circuit is the provider's outage, not this message's
             // failure, so waiting for it spends no attempt.
@@ -97,7 +104,10 @@ pub async fn send_message(
                 },
             })
         }
-        Err(error) => record_failed(app, account_id, message, &error).await,
+        Err(error) => {
+            record_failed(app, account_id, message, &error).await?;
+            Ok(Completion::Pending)
+        }
     }
 }
 
@@ -355,6 +365,7 @@ async fn record_sent(
     account_id: AccountId,
     message: &Message,
     provider_id: String,
+    job: JobId,
 ) -> Result<(), ServiceError> {
     let now = Utc::now();
     let mut tx = app.store.begin(account_id).await?;
@@ -372,15 +383,17 @@ async fn record_sent(
         .find(|s| s.id == message.step_id)
         .map(|s| s.position)
         .unwrap_or(0);
-    advance_after_step(
+    advance_with_steps(
         &mut *tx,
         account_id,
         message.campaign_id,
+        &steps,
         message.enrollment_id,
         position,
         now,
     )
     .await?;
+    tx.complete_job(job, now).await?;
     tx.commit().await?;
     tracing::info!(account_id = %account_id, campaign_id = %message.campaign_id, message_id = %message.id, lead_id = %message.lead_id, "message sent");
     Ok(())

@@ -38,35 +38,47 @@ pub struct SendMessagePayload {
     pub message_id: MessageId,
 }
 
+/// Whether a job that ran without error still needs its completion recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completion {
+    /// The worker records the completion.
+    Pending,
+    /// The job's own transaction already marked it succeeded.
+    Recorded,
+}
+
 /// Runs one claimed job.
-pub async fn dispatch(app: &App, job: &Job) -> Result<(), ServiceError> {
+pub async fn dispatch(app: &App, job: &Job) -> Result<Completion, ServiceError> {
     if job.kind == RESUME_PAUSED_JOB {
         sequence::resume_paused(app, job.run_at.max(Utc::now())).await?;
-        return Ok(());
+        return Ok(Completion::Pending);
     }
     let account = job.account_id.ok_or_else(|| ServiceError::Classified {
         class: ErrorClass::Permanent,
         message: format!("job {} of kind {} has no account", job.id, job.kind),
     })?;
+    let pending = |result: Result<(), ServiceError>| result.map(|()| Completion::Pending);
     match job.kind.as_str() {
         import::SCORE_IMPORT_JOB => {
-            crew::score_import(app, account, payload::<ScoreImportPayload>(job)?).await
+            pending(crew::score_import(app, account, payload::<ScoreImportPayload>(job)?).await)
         }
         PREPARE_STEP_JOB => {
-            crew::prepare_step(app, account, payload::<PrepareStepPayload>(job)?).await
+            pending(crew::prepare_step(app, account, payload::<PrepareStepPayload>(job)?).await)
         }
         SEND_MESSAGE_JOB => {
             // A job run early by `Worker::run_due` is judged at its own time;
             // a late one at the current time.
             let due = job.run_at.max(Utc::now());
-            delivery::send_message(app, account, payload::<SendMessagePayload>(job)?, due).await
+            let payload = payload::<SendMessagePayload>(job)?;
+            delivery::send_message(app, account, payload, due, job.id).await
         }
         reply_actions::CONFIRM_OPT_OUT_JOB => {
             let payload = payload::<reply_actions::ConfirmOptOutPayload>(job)?;
-            reply_actions::confirm_opt_out(app, account, payload).await
+            pending(reply_actions::confirm_opt_out(app, account, payload).await)
         }
         uploads::IMPORT_FILE_JOB => {
-            uploads::import_file(app, account, payload::<uploads::ImportFilePayload>(job)?).await
+            let payload = payload::<uploads::ImportFilePayload>(job)?;
+            pending(uploads::import_file(app, account, payload).await)
         }
         other => Err(ServiceError::Classified {
             class: ErrorClass::Permanent,

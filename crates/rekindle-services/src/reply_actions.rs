@@ -46,7 +46,10 @@ pub(crate) async fn act_on_label(
                 .await?;
         }
         ReplyLabel::Interested => {
-            let message = format!("{lead_name} is interested: reply with times (lead {})", lead.id);
+            let message = format!(
+                "{lead_name} is interested: reply with times (lead {})",
+                lead.id
+            );
             tx.insert_alert(AlertSeverity::Info, "positive_reply", &message, now)
                 .await?;
         }

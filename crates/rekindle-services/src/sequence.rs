@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use rekindle_domain::{AccountId, CampaignId, EnrollmentId, EnrollmentStatus};
-use rekindle_store::{Actor, AuditRecord, NewJob, TenantTx};
+use rekindle_store::{Actor, AuditRecord, NewJob, Step, TenantTx};
 use serde_json::json;
 
 use crate::jobs::{PREPARE_STEP_JOB, PrepareStepPayload, unique_key};
@@ -23,6 +23,20 @@ pub async fn advance_after_step(
     at: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let steps = tx.list_steps(campaign).await?;
+    advance_with_steps(tx, account, campaign, &steps, enrollment, position, at).await
+}
+
+/// Does what [`advance_after_step`] does with the campaign's steps already
+/// read, which saves the read when the caller has them.
+pub(crate) async fn advance_with_steps(
+    tx: &mut dyn TenantTx,
+    account: AccountId,
+    campaign: CampaignId,
+    steps: &[Step],
+    enrollment: EnrollmentId,
+    position: i32,
+    at: DateTime<Utc>,
+) -> Result<(), ServiceError> {
     let Some(next) = steps.iter().find(|s| s.position == position + 1) else {
         tx.update_enrollment(
             enrollment,

@@ -111,14 +111,18 @@ impl Worker {
     async fn record(
         &self,
         job: &Job,
-        result: Result<(), ServiceError>,
+        result: Result<jobs::Completion, ServiceError>,
         stats: &mut WorkerStats,
     ) -> Result<(), ServiceError> {
+        if matches!(result, Ok(jobs::Completion::Recorded)) {
+            stats.succeeded += 1;
+            return Ok(());
+        }
         let now = Utc::now();
         let mut tx = self.app.store.begin_system("worker").await?;
         let mut dead_error = None;
         match result {
-            Ok(()) => {
+            Ok(_) => {
                 tx.complete_job(job.id, now).await?;
                 stats.succeeded += 1;
             }

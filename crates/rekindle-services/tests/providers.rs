@@ -238,7 +238,10 @@ async fn check_circuit_opens(harness: &Harness) {
     // by the outage however often the worker polls.
     let mut tx = app.store.begin(account).await.unwrap();
     let dead = tx
-        .list_jobs(Some(rekindle_domain::JobStatus::Dead), PageRequest::default())
+        .list_jobs(
+            Some(rekindle_domain::JobStatus::Dead),
+            PageRequest::default(),
+        )
         .await
         .unwrap();
     tx.commit().await.unwrap();

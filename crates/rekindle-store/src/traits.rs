@@ -312,6 +312,9 @@ pub trait TenantTx: Send {
     ) -> Result<Page<Job>, StoreError>;
     /// Puts one of this account's dead jobs back in the queue.
     async fn retry_dead_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Marks one of this account's jobs succeeded, in the transaction of the
+    /// work it did, so the work and its completion commit together.
+    async fn complete_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<(), StoreError>;
     /// Deletes one of this account's dead jobs for good. Returns false when no
     /// dead job has that id.
     async fn discard_dead_job(&mut self, id: JobId) -> Result<bool, StoreError>;

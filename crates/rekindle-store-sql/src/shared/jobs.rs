@@ -117,6 +117,20 @@ async fn complete_job(conn: &mut Conn, id: JobId, now: DateTime<Utc>) -> Result<
     Ok(())
 }
 
+async fn complete_account_job(conn: &mut Conn, account: AccountId, id: JobId, now: DateTime<Utc>) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE jobs SET status = 'succeeded', lease_expires_at = NULL, locked_by = NULL, \
+         updated_at = $3 WHERE account_id = $1 AND id = $2",
+    )
+    .bind(account.0)
+    .bind(id.0)
+    .bind(micros(now))
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(())
+}
+
 async fn fail_job(
     conn: &mut Conn,
     id: JobId,

@@ -443,6 +443,10 @@ impl TenantTx for SqlTenantTx {
         list_account_alerts(&mut self.tx, self.account, page).await
     }
 
+    async fn complete_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<(), StoreError> {
+        complete_account_job(&mut self.tx, self.account, id, now).await
+    }
+
     async fn discard_dead_job(&mut self, id: JobId) -> Result<bool, StoreError> {
         let discarded = discard_dead_job(&mut self.tx, Some(self.account), id).await?;
         Ok(discarded.is_some())
