@@ -14,8 +14,8 @@ use crate::auth::{api_keys, authenticate, sessions, users};
 use crate::middleware::{client_ip, deadline, problems, rate_limit, request_id, security_headers};
 use crate::openapi::ApiDoc;
 use crate::routes::{
-    account, alerts, analytics, audit, campaigns, health, imports, jobs, leads, messages, replies,
-    sending_identities, suppressions,
+    account, alerts, analytics, audit, campaigns, health, imports, jobs, leads, meetings, messages,
+    replies, sending_identities, suppressions,
 };
 use crate::state::ApiState;
 
@@ -142,6 +142,7 @@ fn api_routes(state: &ApiState) -> OpenApiRouter {
         ))
         .routes(routes!(suppressions::remove_suppression))
         .routes(routes!(alerts::list_alerts))
+        .routes(routes!(meetings::list_meetings))
         .routes(routes!(suppressions::export_suppressions))
         .routes(routes!(analytics::funnel))
         .routes(routes!(audit::list_audit))

@@ -62,6 +62,41 @@ async fn positive_reply_raises_alert(harness: &Harness) {
     let alerts = alerts(&server, &owner).await;
     let kinds: Vec<&str> = alerts.iter().map(|a| a["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["positive_reply", "reply_question"]);
+
+    // The meeting request gets a drafted reply with times in working hours.
+    let meetings: Value = server
+        .get(&owner, "/api/v1/meetings")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let meetings = meetings["items"].as_array().unwrap();
+    assert_eq!(meetings.len(), 1);
+    let meeting = &meetings[0];
+    assert_eq!(meeting["lead_id"], lead.as_str());
+    assert_eq!(meeting["status"], "proposed");
+    let slots = meeting["proposed_slots"].as_array().unwrap();
+    assert_eq!(slots.len(), 3);
+    for slot in slots {
+        let starts: chrono::DateTime<Utc> = slot["starts_at"].as_str().unwrap().parse().unwrap();
+        assert!(
+            starts > Utc::now() + Duration::hours(23),
+            "{starts} gives too little notice"
+        );
+        let local = starts.with_timezone(&chrono_tz::Europe::London);
+        let hour = chrono::Timelike::hour(&local);
+        assert!((9..17).contains(&hour), "{local} is outside working hours");
+    }
+    assert!(
+        meeting["draft_body"].as_str().unwrap().contains("Keen")
+            || meeting["draft_body"].as_str().unwrap().contains("Dana")
+    );
+    assert!(
+        alerts[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(meeting["id"].as_str().unwrap())
+    );
     assert!(alerts[0]["message"].as_str().unwrap().contains(&lead));
     assert!(alerts[1]["message"].as_str().unwrap().contains(&question));
     let other = server.signup("Not Alerted").await;

@@ -188,6 +188,7 @@ async fn every_id_route_hides_other_accounts(harness: &Harness) {
         "/api/v1/suppressions",
         "/api/v1/replies",
         "/api/v1/alerts",
+        "/api/v1/meetings",
     ] {
         let page: Value = server.get(&b, path).await.json().await.unwrap();
         assert_eq!(page["items"], json!([]), "{path} as account B: {page}");

@@ -9,7 +9,7 @@ use rekindle_domain::*;
 use rekindle_store::*;
 use serde_json::json;
 
-use crate::reply_actions::act_on_label;
+use crate::reply_actions::{StoredReply, act_on_label};
 use crate::{App, ServiceError};
 
 /// Days an out-of-office reply pauses a lead when it names no return date.
@@ -82,15 +82,13 @@ pub async fn ingest_reply(
         .await?;
     }
     apply_label(&mut *tx, &lead, &classification, inbound, now).await?;
-    act_on_label(
-        &mut *tx,
-        &lead,
-        &classification,
-        inbound.channel,
-        &inbound.text,
-        now,
-    )
-    .await?;
+    let stored = StoredReply {
+        id: reply_id,
+        channel: inbound.channel,
+        subject: inbound.subject.as_deref(),
+        classification: &classification,
+    };
+    act_on_label(&mut *tx, &lead, &stored, &inbound.text, now).await?;
     tx.append_audit(
         &AuditRecord::new(Actor::system("replies"), "reply.ingest", "reply", Some(reply_id.to_string()))
             .with_changes(json!({ "lead_id": lead.id, "label": classification.label, "objection": classification.objection })),

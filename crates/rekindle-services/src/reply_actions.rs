@@ -3,8 +3,13 @@
 //! confirmation a text-message opt-out gets. Each runs in the reply's
 //! transaction, so a reply is never stored without them.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveTime, Utc, Weekday};
 use rekindle_channels::OutboundSms;
+use rekindle_crews::SenderIdentity;
+use rekindle_crews::revenue::{
+    MeetingReplyInput, SlotRequest, SlotSettings, WorkingHours, draft_meeting_reply,
+};
+use rekindle_domain::campaign::parse_time_zone;
 use rekindle_domain::lead::LeadFields;
 use rekindle_domain::replies::Classification;
 use rekindle_domain::*;
@@ -30,26 +35,27 @@ pub struct ConfirmOptOutPayload {
 pub(crate) async fn act_on_label(
     tx: &mut dyn TenantTx,
     lead: &Lead,
-    classification: &Classification,
-    channel: Channel,
+    reply: &StoredReply<'_>,
     text: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let lead_name = lead_label(&lead.fields);
-    match classification.label {
-        ReplyLabel::MeetingRequest => {
-            let message = format!(
-                "{lead_name} asked for a meeting: propose times (lead {})",
-                lead.id
-            );
-            tx.insert_alert(AlertSeverity::Info, "positive_reply", &message, now)
-                .await?;
-        }
-        ReplyLabel::Interested => {
-            let message = format!(
-                "{lead_name} is interested: reply with times (lead {})",
-                lead.id
-            );
+    let channel = reply.channel;
+    match reply.classification.label {
+        ReplyLabel::MeetingRequest | ReplyLabel::Interested => {
+            let meeting = propose_meeting(tx, lead, reply, now).await?;
+            let wants = if reply.classification.label == ReplyLabel::MeetingRequest {
+                "asked for a meeting"
+            } else {
+                "is interested"
+            };
+            let message = match meeting {
+                Some(id) => format!(
+                    "{lead_name} {wants}: a reply proposing times is drafted in meeting {id} (lead {})",
+                    lead.id
+                ),
+                None => format!("{lead_name} {wants}: reply with times (lead {})", lead.id),
+            };
             tx.insert_alert(AlertSeverity::Info, "positive_reply", &message, now)
                 .await?;
         }
@@ -65,6 +71,92 @@ pub(crate) async fn act_on_label(
         _ => {}
     }
     Ok(())
+}
+
+/// The reply just stored, as the actions need it.
+pub(crate) struct StoredReply<'a> {
+    pub id: ReplyId,
+    pub channel: Channel,
+    pub subject: Option<&'a str>,
+    pub classification: &'a Classification,
+}
+
+/// Working days of the account's users, until each user sets their own.
+const WORKING_DAYS: [Weekday; 5] = [
+    Weekday::Mon,
+    Weekday::Tue,
+    Weekday::Wed,
+    Weekday::Thu,
+    Weekday::Fri,
+];
+/// Working hours in the account's zone, 09:00 to 17:00.
+const WORKING_START_HOUR: u32 = 9;
+const WORKING_END_HOUR: u32 = 17;
+
+/// Drafts the reply to a positive reply with times from the working hours and
+/// stores it as a proposed meeting. Returns the meeting's id, or `None` when
+/// no draft could be written (no free time in the horizon, no sender name),
+/// which the alert then leaves to the user.
+async fn propose_meeting(
+    tx: &mut dyn TenantTx,
+    lead: &Lead,
+    reply: &StoredReply<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<MeetingId>, ServiceError> {
+    let account = tx.account().await?;
+    let zone = parse_time_zone(&account.time_zone).unwrap_or(chrono_tz::UTC);
+    let working_hours = WorkingHours {
+        time_zone: zone,
+        weekdays: WORKING_DAYS.to_vec(),
+        start: NaiveTime::from_hms_opt(WORKING_START_HOUR, 0, 0).unwrap_or_default(),
+        end: NaiveTime::from_hms_opt(WORKING_END_HOUR, 0, 0).unwrap_or_default(),
+    };
+    let input = MeetingReplyInput {
+        lead_id: lead.id,
+        reply_id: reply.id,
+        reply_label: reply.classification.label,
+        channel: reply.channel,
+        lead: lead.fields.clone(),
+        sender: SenderIdentity {
+            name: account.sender_name.clone(),
+            company: account.name.clone(),
+            postal_address: account.postal_address.clone(),
+        },
+        tone: Tone::Friendly,
+        reply_subject: reply.subject.map(str::to_owned),
+        slots: SlotRequest {
+            working_hours,
+            busy: Vec::new(),
+            lead_time_zone: lead.fields.time_zone.clone(),
+            now,
+            settings: SlotSettings::default(),
+        },
+    };
+    let drafted = match draft_meeting_reply(&input) {
+        Ok(drafted) => drafted,
+        Err(error) => {
+            tracing::warn!(lead_id = %lead.id, reply_id = %reply.id, %error, "no meeting reply drafted");
+            return Ok(None);
+        }
+    };
+
+    let id = MeetingId::new();
+    let meeting = &drafted.meeting;
+    tx.insert_meeting(
+        &NewMeeting {
+            id,
+            lead_id: lead.id,
+            reply_id: Some(reply.id),
+            status: meeting.status,
+            duration_minutes: i32::try_from(meeting.duration_minutes).unwrap_or(30),
+            proposed_slots: serde_json::to_value(&meeting.proposed_slots).unwrap_or_default(),
+            draft_subject: drafted.draft.subject.clone(),
+            draft_body: Some(drafted.draft.body.clone()),
+        },
+        now,
+    )
+    .await?;
+    Ok(Some(id))
 }
 
 /// Returns a short name for the lead in alerts: the name, else the company,

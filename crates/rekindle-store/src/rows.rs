@@ -462,6 +462,36 @@ pub struct VariantCount {
     pub count: i64,
 }
 
+/// A meeting to store: proposed to a lead, with the times offered and the
+/// reply drafted for the user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewMeeting {
+    pub id: MeetingId,
+    pub lead_id: LeadId,
+    pub reply_id: Option<ReplyId>,
+    pub status: MeetingStatus,
+    pub duration_minutes: i32,
+    /// The slots offered, as the crew proposed them (a JSON array).
+    pub proposed_slots: serde_json::Value,
+    pub draft_subject: Option<String>,
+    pub draft_body: Option<String>,
+}
+
+/// A stored meeting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Meeting {
+    pub id: MeetingId,
+    pub lead_id: LeadId,
+    pub reply_id: Option<ReplyId>,
+    pub status: MeetingStatus,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub duration_minutes: Option<i32>,
+    pub proposed_slots: serde_json::Value,
+    pub draft_subject: Option<String>,
+    pub draft_body: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
 /// A dead job deleted for good.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiscardedJob {

@@ -319,6 +319,15 @@ pub trait TenantTx: Send {
     /// dead job has that id.
     async fn discard_dead_job(&mut self, id: JobId) -> Result<bool, StoreError>;
 
+    // Meetings proposed to leads.
+    async fn insert_meeting(
+        &mut self,
+        meeting: &NewMeeting,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Lists the account's meetings in creation order.
+    async fn list_meetings(&mut self, page: PageRequest) -> Result<Page<Meeting>, StoreError>;
+
     // Alerts and notifications for the account's users.
     async fn insert_alert(
         &mut self,

@@ -9,6 +9,7 @@ pub mod health;
 pub mod imports;
 pub mod jobs;
 pub mod leads;
+pub mod meetings;
 pub mod messages;
 pub mod replies;
 pub mod sending_identities;

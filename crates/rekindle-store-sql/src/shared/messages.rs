@@ -407,3 +407,67 @@ async fn count_messages_by_variant(
         })
         .collect()
 }
+
+const MEETING_COLUMNS: &str = "id, lead_id, reply_id, status, starts_at, duration_minutes, \
+    proposed_slots, draft_subject, draft_body, created_at";
+
+async fn insert_meeting(
+    conn: &mut Conn,
+    account: AccountId,
+    meeting: &NewMeeting,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let now = micros(now);
+    sqlx::query(
+        "INSERT INTO meetings (id, account_id, lead_id, reply_id, status, duration_minutes, \
+         proposed_slots, draft_subject, draft_body, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+    )
+    .bind(meeting.id.0)
+    .bind(account.0)
+    .bind(meeting.lead_id.0)
+    .bind(meeting.reply_id.map(|id| id.0))
+    .bind(meeting.status.as_str())
+    .bind(meeting.duration_minutes)
+    .bind(Json(&meeting.proposed_slots))
+    .bind(&meeting.draft_subject)
+    .bind(&meeting.draft_body)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(())
+}
+
+async fn list_meetings(conn: &mut Conn, account: AccountId, page: PageRequest) -> Result<Page<Meeting>, StoreError> {
+    let sql = format!(
+        "SELECT {MEETING_COLUMNS} FROM meetings WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(account.0)
+        .bind(page.after_uuid())
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(conn)
+        .await
+        .map_err(map_error)?;
+    let items = rows.iter().map(meeting_from_row).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(items, page.limit, |item| item.id.0))
+}
+
+fn meeting_from_row(row: &DbRow) -> Result<Meeting, StoreError> {
+    let status: String = row.try_get("status").map_err(map_error)?;
+    let reply: Option<Uuid> = row.try_get("reply_id").map_err(map_error)?;
+    let slots: Json<Value> = row.try_get("proposed_slots").map_err(map_error)?;
+    Ok(Meeting {
+        id: MeetingId(row.try_get("id").map_err(map_error)?),
+        lead_id: LeadId(row.try_get("lead_id").map_err(map_error)?),
+        reply_id: reply.map(ReplyId),
+        status: parse_enum(&status)?,
+        starts_at: row.try_get("starts_at").map_err(map_error)?,
+        duration_minutes: row.try_get("duration_minutes").map_err(map_error)?,
+        proposed_slots: slots.0,
+        draft_subject: row.try_get("draft_subject").map_err(map_error)?,
+        draft_body: row.try_get("draft_body").map_err(map_error)?,
+        created_at: row.try_get("created_at").map_err(map_error)?,
+    })
+}

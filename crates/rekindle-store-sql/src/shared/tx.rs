@@ -443,6 +443,14 @@ impl TenantTx for SqlTenantTx {
         list_account_alerts(&mut self.tx, self.account, page).await
     }
 
+    async fn insert_meeting(&mut self, meeting: &NewMeeting, now: DateTime<Utc>) -> Result<(), StoreError> {
+        insert_meeting(&mut self.tx, self.account, meeting, now).await
+    }
+
+    async fn list_meetings(&mut self, page: PageRequest) -> Result<Page<Meeting>, StoreError> {
+        list_meetings(&mut self.tx, self.account, page).await
+    }
+
     async fn complete_job(&mut self, id: JobId, now: DateTime<Utc>) -> Result<(), StoreError> {
         complete_account_job(&mut self.tx, self.account, id, now).await
     }
