@@ -3,7 +3,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rekindle_channels::{
-    EmailTransport, LinkSigner, OutboxEmailTransport, OutboxSmsTransport, SmsTransport,
+    EmailTransport, LinkSigner, OutboxEmailTransport, OutboxSmsTransport, ReplyAddressSigner,
+    SmsTransport, TrackingSigner,
 };
 use rekindle_crews::{CrewConfig, ReactivationCrew};
 use rekindle_store::Store;
@@ -25,6 +26,13 @@ pub struct AppSettings {
     pub batch_size: u32,
     /// Days an unsubscribe link stays valid.
     pub unsubscribe_valid_days: u32,
+    /// Domain of the signed Reply-To addresses (`reply+<token>@<domain>`),
+    /// whose mail reaches the inbound email webhook. Emails carry no Reply-To
+    /// when unset.
+    pub reply_domain: Option<String>,
+    /// Seconds after delivery within which an open counts as a likely
+    /// machine open (a mail privacy proxy or a security scanner).
+    pub machine_open_seconds: u64,
 }
 
 impl Default for AppSettings {
@@ -37,6 +45,8 @@ impl Default for AppSettings {
             job_lease: Duration::from_secs(300),
             batch_size: 20,
             unsubscribe_valid_days: 180,
+            reply_domain: None,
+            machine_open_seconds: 10,
         }
     }
 }
@@ -52,6 +62,10 @@ pub struct App {
     pub whatsapp: Arc<dyn SmsTransport>,
     pub crew: Arc<ReactivationCrew>,
     pub links: Arc<LinkSigner>,
+    /// Signs the open pixel and click redirects of tracked emails.
+    pub tracking: Arc<TrackingSigner>,
+    /// Signs and reads the Reply-To addresses that name their message.
+    pub reply_addresses: Arc<ReplyAddressSigner>,
     pub settings: AppSettings,
 }
 
@@ -63,8 +77,10 @@ impl App {
         master_key: &[u8],
         settings: AppSettings,
     ) -> Result<Self, crate::ServiceError> {
-        let links = LinkSigner::new(master_key)
-            .map_err(|e| crate::ServiceError::Invalid(format!("invalid master key: {e}")))?;
+        let invalid_key = |e| crate::ServiceError::Invalid(format!("invalid master key: {e}"));
+        let links = LinkSigner::new(master_key).map_err(invalid_key)?;
+        let tracking = TrackingSigner::new(master_key).map_err(invalid_key)?;
+        let reply_addresses = ReplyAddressSigner::new(master_key).map_err(invalid_key)?;
         Ok(Self {
             store,
             email: Arc::new(OutboxEmailTransport::new(outbox.join("email"))),
@@ -72,6 +88,8 @@ impl App {
             whatsapp: Arc::new(OutboxSmsTransport::new(outbox.join("whatsapp"))),
             crew: Arc::new(ReactivationCrew::offline(CrewConfig::default())),
             links: Arc::new(links),
+            tracking: Arc::new(tracking),
+            reply_addresses: Arc::new(reply_addresses),
             settings,
         })
     }

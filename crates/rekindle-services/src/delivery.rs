@@ -172,6 +172,12 @@ async fn send_email(
     let to = Email::parse(&message.to_address).map_err(|_| invalid("invalid recipient email"))?;
     let unsubscribe = unsubscribe_link(&message.body)
         .ok_or_else(|| invalid("the message has no unsubscribe link"))?;
+    let html_body =
+        if crate::tracking::campaign_tracks(app, account.id, message.campaign_id).await? {
+            crate::tracking::tracked_email_html(app, account.id, message.id, &message.body)
+        } else {
+            None
+        };
     let email = OutboundEmail {
         account_id: account.id,
         lead_id: lead.id,
@@ -183,13 +189,23 @@ async fn send_email(
         },
         subject: message.subject.clone().unwrap_or_default(),
         text_body: message.body.clone(),
-        html_body: None,
+        html_body,
         internet_message_id: InternetMessageId::parse(&message.rfc_message_id)?,
         list_unsubscribe: unsubscribe,
         in_reply_to: None,
         references: Vec::new(),
     };
-    app.email.send_email(&email).await
+
+    // A Reply-To that names the message lets the inbound webhook match the
+    // reply even when the mail client drops In-Reply-To.
+    let Some(domain) = &app.settings.reply_domain else {
+        return app.email.send_email(&email).await;
+    };
+    let reply_to = Email::parse(&app.reply_addresses.address(message.id, domain))
+        .map_err(|_| invalid("the reply domain does not make a valid address"))?;
+    let options = rekindle_channels::EmailOptions::default()
+        .with_reply_to(NamedAddress::new(account.sender_name.clone(), reply_to));
+    app.email.send_email_with(&email, &options).await
 }
 
 fn full_name(lead: &Lead, first: &str) -> String {

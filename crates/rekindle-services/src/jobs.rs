@@ -5,7 +5,7 @@ use rekindle_domain::{AccountId, CampaignId, EnrollmentId, ErrorClass, ImportId,
 use rekindle_store::Job;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use crate::{App, ServiceError, crew, delivery, import, sequence, uploads};
+use crate::{App, ServiceError, crew, delivery, import, sequence, uploads, webhooks};
 use chrono::Utc;
 
 /// Job that writes and schedules one campaign step for a batch of enrollments.
@@ -43,6 +43,15 @@ pub async fn dispatch(app: &App, job: &Job) -> Result<(), ServiceError> {
     if job.kind == RESUME_PAUSED_JOB {
         sequence::resume_paused(app, job.run_at.max(Utc::now())).await?;
         return Ok(());
+    }
+    if job.kind == webhooks::APPLY_SENDGRID_BATCH_JOB {
+        let stored = payload::<webhooks::StoredPayloadJob>(job)?;
+        webhooks::apply_sendgrid_batch(app, stored.payload_id).await?;
+        return Ok(());
+    }
+    if job.kind == webhooks::RECORD_STRIPE_EVENT_JOB {
+        let stored = payload::<webhooks::StoredPayloadJob>(job)?;
+        return webhooks::record_stripe_event(app, stored.payload_id).await;
     }
     let account = job.account_id.ok_or_else(|| ServiceError::Classified {
         class: ErrorClass::Permanent,

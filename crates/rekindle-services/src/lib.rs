@@ -10,14 +10,18 @@ mod context;
 pub mod crew;
 pub mod delivery;
 mod error;
+pub mod events;
 pub mod import;
+pub mod inbound;
 pub mod jobs;
 pub mod replies;
 pub mod report;
 pub mod scheduler;
 pub mod send_gate;
 pub mod sequence;
+pub mod tracking;
 pub mod uploads;
+pub mod webhooks;
 pub mod worker;
 
 pub use context::{App, AppSettings};

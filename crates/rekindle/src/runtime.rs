@@ -60,6 +60,8 @@ pub fn settings(config: &Config) -> AppSettings {
         max_attempts: config.worker.max_attempts,
         job_lease: Duration::from_secs(config.worker.lease_seconds),
         batch_size: config.worker.batch_size,
+        reply_domain: config.webhooks.inbound_domain.clone(),
+        machine_open_seconds: config.webhooks.machine_open_seconds,
         ..AppSettings::default()
     }
 }
