@@ -20,5 +20,5 @@ pub mod validate;
 mod router;
 
 pub use router::{PUBLIC_ROUTES, router, router_with};
-pub use settings::{ApiSettings, RateLimits};
+pub use settings::{ApiSettings, RateLimits, WebhookClock, WebhookSettings};
 pub use state::ApiState;

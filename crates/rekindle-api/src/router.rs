@@ -13,10 +13,12 @@ use utoipa_axum::routes;
 use crate::auth::{api_keys, authenticate, sessions, users};
 use crate::middleware::{client_ip, deadline, problems, rate_limit, request_id, security_headers};
 use crate::openapi::ApiDoc;
+use crate::routes::webhooks::{inbound_email, sendgrid, stripe, tracking, twilio};
 use crate::routes::{
     account, alerts, analytics, audit, campaigns, health, imports, jobs, leads, meetings, messages,
     replies, sending_identities, suppressions,
 };
+use crate::settings::{STRIPE_BODY_LIMIT, TWILIO_BODY_LIMIT};
 use crate::state::ApiState;
 
 /// Routes that need no credential, as `METHOD path`. Every other route
@@ -28,6 +30,13 @@ pub const PUBLIC_ROUTES: &[&str] = &[
     "POST /api/v1/auth/signup",
     "POST /api/v1/auth/login",
     "POST /api/v1/auth/refresh",
+    "POST /webhooks/sendgrid/events",
+    "POST /webhooks/twilio/status",
+    "POST /webhooks/twilio/inbound",
+    "POST /webhooks/stripe",
+    "POST /webhooks/inbound-email/{secret}",
+    "GET /t/o/{token}",
+    "GET /t/c/{token}",
 ];
 
 /// Builds the whole application: routes, OpenAPI document and layers.
@@ -193,7 +202,63 @@ fn api_routes(state: &ApiState) -> OpenApiRouter {
         .merge(public)
         .merge(login)
         .merge(protected)
+        .merge(webhook_routes(state))
         .with_state(state.clone())
+}
+
+/// Provider webhooks and tracking links: no bearer credential, each with its
+/// own rate limit, body cap and deadline. The handlers verify every request.
+fn webhook_routes(state: &ApiState) -> OpenApiRouter<ApiState> {
+    let settings = &state.settings;
+    let deadline = from_fn_with_state(settings.request_timeout, deadline::enforce);
+    let provider = |name: &'static str, router: OpenApiRouter<ApiState>, body_limit: usize| {
+        router
+            .route_layer(DefaultBodyLimit::max(body_limit))
+            .route_layer(from_fn_with_state(
+                (state.clone(), name),
+                rate_limit::per_provider,
+            ))
+            .route_layer(deadline.clone())
+    };
+    let hooks = &settings.webhooks;
+
+    let sendgrid = provider(
+        "sendgrid",
+        OpenApiRouter::new().routes(routes!(sendgrid::sendgrid_events)),
+        hooks.sendgrid_body_limit,
+    );
+    let twilio = provider(
+        "twilio",
+        OpenApiRouter::new()
+            .routes(routes!(twilio::twilio_status))
+            .routes(routes!(twilio::twilio_inbound)),
+        TWILIO_BODY_LIMIT,
+    );
+    let stripe = provider(
+        "stripe",
+        OpenApiRouter::new().routes(routes!(stripe::stripe_event)),
+        STRIPE_BODY_LIMIT,
+    );
+    let inbound = provider(
+        "inbound_email",
+        OpenApiRouter::new().routes(routes!(inbound_email::inbound_email)),
+        hooks.inbound_body_limit,
+    );
+    let tracking = OpenApiRouter::new()
+        .routes(routes!(tracking::open_pixel))
+        .routes(routes!(tracking::click_redirect))
+        .route_layer(from_fn_with_state(
+            state.clone(),
+            rate_limit::per_ip_tracking,
+        ))
+        .route_layer(deadline);
+
+    OpenApiRouter::new()
+        .merge(sendgrid)
+        .merge(twilio)
+        .merge(stripe)
+        .merge(inbound)
+        .merge(tracking)
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

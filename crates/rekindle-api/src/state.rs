@@ -8,6 +8,7 @@ use rekindle_auth::{
 };
 use rekindle_ratelimit::Limiters;
 use rekindle_services::App;
+use rekindle_webhooks::sendgrid::SendgridVerifier;
 
 use crate::settings::ApiSettings;
 
@@ -21,6 +22,9 @@ pub struct Inner {
     /// Verifier of an external identity provider's tokens, when configured.
     pub external: Option<ExternalVerifier>,
     pub limiters: Limiters,
+    /// The SendGrid verification key, parsed once. `None` when it is unset or
+    /// invalid, and the SendGrid webhook then responds with 503.
+    pub sendgrid_verifier: Option<SendgridVerifier>,
 }
 
 impl ApiState {
@@ -42,13 +46,26 @@ impl ApiState {
             .clone()
             .map(ExternalVerifier::new)
             .transpose()?;
+        let sendgrid_verifier = sendgrid_verifier(settings.webhooks.sendgrid_key.as_deref());
         Ok(Self(Arc::new(Inner {
             app,
             settings,
             tokens,
             external,
             limiters,
+            sendgrid_verifier,
         })))
+    }
+}
+
+/// Parses the SendGrid key, logging why an invalid one is ignored.
+fn sendgrid_verifier(key: Option<&str>) -> Option<SendgridVerifier> {
+    match SendgridVerifier::new(key?) {
+        Ok(verifier) => Some(verifier),
+        Err(error) => {
+            tracing::error!(%error, "the SendGrid verification key is invalid, so the SendGrid webhook responds with 503 until REKINDLE_WEBHOOK_SENDGRID_VERIFICATION_KEY is fixed");
+            None
+        }
     }
 }
 

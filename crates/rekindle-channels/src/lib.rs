@@ -9,7 +9,8 @@
 //!   WhatsApp). `build_email_transport` and `build_sms_transport` pick one
 //!   from plain settings.
 //! - `LinkSigner`, which signs and verifies the tokens in unsubscribe and
-//!   preference links.
+//!   preference links, and `TrackingSigner`, which signs the open pixel and
+//!   click redirect links of tracked emails.
 //!
 //! Every transport error is a `ChannelError` with the class that decides the
 //! retry, and every real transport has its own timeout. Logs carry account,
@@ -36,15 +37,15 @@ pub use circuit::{
     NoopCircuitObserver, TokioClock,
 };
 pub use email::{
-    EmailFooter, EmailOptions, InternetMessageId, MAX_BODY_BYTES, MAX_DISPLAY_NAME_CHARS,
-    MAX_MESSAGE_ID_LEN, MAX_POSTAL_ADDRESS_CHARS, MAX_REFERENCES, MAX_SUBJECT_CHARS, NamedAddress,
-    OutboundEmail, render_email,
+    EmailFooter, EmailOptions, InternetMessageId, LinkRewriter, MAX_BODY_BYTES,
+    MAX_DISPLAY_NAME_CHARS, MAX_MESSAGE_ID_LEN, MAX_POSTAL_ADDRESS_CHARS, MAX_REFERENCES,
+    MAX_SUBJECT_CHARS, NamedAddress, OutboundEmail, render_email, tracked_html,
 };
 pub use error::{ChannelError, TransportConfigError};
 pub use http::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_HTTP_TIMEOUT};
 pub use links::{
-    LinkClaims, LinkPurpose, LinkSigner, LinkSignerError, LinkTarget, ReplyAddressError,
-    ReplyAddressSigner, TokenError,
+    ClickClaims, LinkClaims, LinkPurpose, LinkSigner, LinkSignerError, LinkTarget, OpenClaims,
+    ReplyAddressError, ReplyAddressSigner, TokenError, TrackingSigner,
 };
 pub use outbox::{
     DEFAULT_OUTBOX_TIMEOUT, OUTBOX_PROVIDER, OutboxEmailTransport, OutboxSmsTransport, SmsRecord,

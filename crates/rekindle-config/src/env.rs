@@ -201,23 +201,6 @@ pub const ENV_KEYS: &[(&str, Setter)] = &[
         c.email.timeout_seconds = number("REKINDLE_EMAIL_TIMEOUT_SECONDS", v, 1, 300)?;
         Ok(())
     }),
-    ("REKINDLE_EMAIL_REPLY_DOMAIN", |c, v| {
-        let domain = v.trim().trim_end_matches('.');
-        let valid = !domain.is_empty()
-            && domain.contains('.')
-            && domain
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '.');
-        if !valid {
-            return Err(invalid(
-                "REKINDLE_EMAIL_REPLY_DOMAIN",
-                v,
-                "a mail domain such as replies.example.com",
-            ));
-        }
-        c.email.reply_domain = Some(domain.to_ascii_lowercase());
-        Ok(())
-    }),
     ("REKINDLE_SENDING_IDENTITY_HOURLY_CAP", |c, v| {
         c.sending.identity_hourly_cap =
             number("REKINDLE_SENDING_IDENTITY_HOURLY_CAP", v, 1, 1_000_000)?;
@@ -446,6 +429,128 @@ pub const ENV_KEYS: &[(&str, Setter)] = &[
         c.llm.global_concurrency = number("REKINDLE_LLM_GLOBAL_CONCURRENCY", v, 1, 10_000)?;
         Ok(())
     }),
+    ("REKINDLE_WEBHOOK_SENDGRID_VERIFICATION_KEY", |c, v| {
+        c.webhooks.sendgrid_verification_key = (!v.trim().is_empty()).then(|| v.trim().to_owned());
+        Ok(())
+    }),
+    ("REKINDLE_WEBHOOK_SENDGRID_MAX_EVENTS", |c, v| {
+        c.webhooks.sendgrid_max_events =
+            number("REKINDLE_WEBHOOK_SENDGRID_MAX_EVENTS", v, 1, 1_000_000)?;
+        Ok(())
+    }),
+    ("REKINDLE_WEBHOOK_SENDGRID_MAX_BODY_BYTES", |c, v| {
+        c.webhooks.sendgrid_max_body_bytes = number(
+            "REKINDLE_WEBHOOK_SENDGRID_MAX_BODY_BYTES",
+            v,
+            1024,
+            512 * 1024 * 1024,
+        )?;
+        Ok(())
+    }),
+    ("REKINDLE_WEBHOOK_SENDGRID_TOLERANCE_SECONDS", |c, v| {
+        c.webhooks.sendgrid_tolerance_seconds = number(
+            "REKINDLE_WEBHOOK_SENDGRID_TOLERANCE_SECONDS",
+            v,
+            1,
+            30 * 86_400,
+        )?;
+        Ok(())
+    }),
+    ("REKINDLE_WEBHOOK_TWILIO_STATUS_URL", |c, v| {
+        c.webhooks.twilio_status_url = Some(absolute_url("REKINDLE_WEBHOOK_TWILIO_STATUS_URL", v)?);
+        Ok(())
+    }),
+    ("REKINDLE_WEBHOOK_TWILIO_INBOUND_URL", |c, v| {
+        c.webhooks.twilio_inbound_url =
+            Some(absolute_url("REKINDLE_WEBHOOK_TWILIO_INBOUND_URL", v)?);
+        Ok(())
+    }),
+    ("REKINDLE_WEBHOOK_TWILIO_AUTH_TOKENS", |c, v| {
+        c.webhooks.twilio_auth_tokens = (!v.trim().is_empty()).then(|| Secret::new(v));
+        Ok(())
+    }),
+    ("REKINDLE_WEBHOOK_STRIPE_SIGNING_SECRET", |c, v| {
+        c.webhooks.stripe_signing_secret = (!v.trim().is_empty()).then(|| Secret::new(v.trim()));
+        Ok(())
+    }),
+    ("REKINDLE_WEBHOOK_STRIPE_TOLERANCE_SECONDS", |c, v| {
+        c.webhooks.stripe_tolerance_seconds =
+            number("REKINDLE_WEBHOOK_STRIPE_TOLERANCE_SECONDS", v, 1, 86_400)?;
+        Ok(())
+    }),
+    ("REKINDLE_WEBHOOK_INBOUND_URL_SECRET", |c, v| {
+        c.webhooks.inbound_url_secret = (!v.trim().is_empty()).then(|| Secret::new(v.trim()));
+        Ok(())
+    }),
+    ("REKINDLE_WEBHOOK_INBOUND_USER", |c, v| {
+        c.webhooks.inbound_user = (!v.trim().is_empty()).then(|| v.trim().to_owned());
+        Ok(())
+    }),
+    ("REKINDLE_WEBHOOK_INBOUND_PASSWORD", |c, v| {
+        c.webhooks.inbound_password = (!v.is_empty()).then(|| Secret::new(v));
+        Ok(())
+    }),
+    ("REKINDLE_WEBHOOK_INBOUND_MAX_BODY_BYTES", |c, v| {
+        c.webhooks.inbound_max_body_bytes = number(
+            "REKINDLE_WEBHOOK_INBOUND_MAX_BODY_BYTES",
+            v,
+            1024,
+            512 * 1024 * 1024,
+        )?;
+        Ok(())
+    }),
+    ("REKINDLE_WEBHOOK_INBOUND_MAX_ATTACHMENT_BYTES", |c, v| {
+        c.webhooks.inbound_max_attachment_bytes = number(
+            "REKINDLE_WEBHOOK_INBOUND_MAX_ATTACHMENT_BYTES",
+            v,
+            0,
+            512 * 1024 * 1024,
+        )?;
+        Ok(())
+    }),
+    (
+        "REKINDLE_WEBHOOK_INBOUND_MAX_TOTAL_ATTACHMENT_BYTES",
+        |c, v| {
+            c.webhooks.inbound_max_total_attachment_bytes = number(
+                "REKINDLE_WEBHOOK_INBOUND_MAX_TOTAL_ATTACHMENT_BYTES",
+                v,
+                0,
+                512 * 1024 * 1024,
+            )?;
+            Ok(())
+        },
+    ),
+    ("REKINDLE_WEBHOOK_INBOUND_DOMAIN", |c, v| {
+        let domain = v.trim().trim_start_matches('@').to_ascii_lowercase();
+        if domain.is_empty() {
+            c.webhooks.inbound_domain = None;
+            return Ok(());
+        }
+        if !domain.contains('.') || domain.contains(['@', '/', ' ']) {
+            return Err(invalid(
+                "REKINDLE_WEBHOOK_INBOUND_DOMAIN",
+                v,
+                "a mail domain such as reply.example.com",
+            ));
+        }
+        c.webhooks.inbound_domain = Some(domain);
+        Ok(())
+    }),
+    ("REKINDLE_WEBHOOK_RATE_LIMIT_PER_MINUTE", |c, v| {
+        c.webhooks.per_provider_per_minute =
+            number("REKINDLE_WEBHOOK_RATE_LIMIT_PER_MINUTE", v, 1, 10_000_000)?;
+        Ok(())
+    }),
+    ("REKINDLE_TRACKING_RATE_LIMIT_PER_MINUTE", |c, v| {
+        c.webhooks.tracking_per_ip_per_minute =
+            number("REKINDLE_TRACKING_RATE_LIMIT_PER_MINUTE", v, 1, 1_000_000)?;
+        Ok(())
+    }),
+    ("REKINDLE_TRACKING_MACHINE_OPEN_SECONDS", |c, v| {
+        c.webhooks.machine_open_seconds =
+            number("REKINDLE_TRACKING_MACHINE_OPEN_SECONDS", v, 0, 3600)?;
+        Ok(())
+    }),
 ];
 
 /// Secrets that may be given as a file path in `<NAME>_FILE`.
@@ -460,6 +565,10 @@ const FILE_SECRETS: &[&str] = &[
     "REKINDLE_SENDGRID_API_KEY",
     "REKINDLE_TWILIO_AUTH_TOKEN",
     "REKINDLE_LLM_API_KEY",
+    "REKINDLE_WEBHOOK_TWILIO_AUTH_TOKENS",
+    "REKINDLE_WEBHOOK_STRIPE_SIGNING_SECRET",
+    "REKINDLE_WEBHOOK_INBOUND_URL_SECRET",
+    "REKINDLE_WEBHOOK_INBOUND_PASSWORD",
 ];
 
 /// Applies the environment on top of `config`.
@@ -499,6 +608,22 @@ fn set(config: &mut Config, name: &str, value: &str) -> Result<(), ConfigError> 
         Some((_, setter)) => setter(config, value),
         None => Err(invalid(name, value, "a known configuration variable")),
     }
+}
+
+/// Checks that `value` is an absolute `http` or `https` URL and returns it trimmed.
+fn absolute_url(key: &str, value: &str) -> Result<String, ConfigError> {
+    let value = value.trim();
+    let parsed = url::Url::parse(value).map_err(|_| {
+        invalid(
+            key,
+            value,
+            "an absolute URL such as https://rekindle.example.com/webhooks/twilio/status",
+        )
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(invalid(key, value, "an http or https URL"));
+    }
+    Ok(value.to_owned())
 }
 
 /// Splits a comma-separated list, dropping empty items.

@@ -81,6 +81,7 @@ pub struct Config {
     pub sms: SmsConfig,
     pub sending: SendingConfig,
     pub llm: LlmConfig,
+    pub webhooks: WebhookConfig,
 }
 
 /// Send caps that protect the customer's domain reputation: per sending
@@ -113,6 +114,81 @@ impl Default for SendingConfig {
     }
 }
 
+/// Provider webhooks, reply routing and open and click tracking. A provider
+/// whose secret or key is unset has its webhook rejected with 503.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// SendGrid Event Webhook verification key: base64 DER, as SendGrid shows it.
+    pub sendgrid_verification_key: Option<String>,
+    /// Most events accepted in one SendGrid batch.
+    pub sendgrid_max_events: usize,
+    /// Largest SendGrid batch body, in bytes.
+    pub sendgrid_max_body_bytes: usize,
+    /// Seconds the signed SendGrid timestamp may be away from the clock.
+    pub sendgrid_tolerance_seconds: u64,
+    /// Public URL of the Twilio status callback endpoint, exactly as Twilio
+    /// calls it; `<public_base_url>/webhooks/twilio/status` when unset.
+    pub twilio_status_url: Option<String>,
+    /// Public URL of the Twilio inbound message endpoint;
+    /// `<public_base_url>/webhooks/twilio/inbound` when unset.
+    pub twilio_inbound_url: Option<String>,
+    /// Auth tokens of Twilio accounts besides `sms.twilio_account_sid`, as
+    /// comma-separated `AccountSid:token` pairs.
+    pub twilio_auth_tokens: Option<Secret>,
+    /// Stripe webhook signing secret (`whsec_...`).
+    pub stripe_signing_secret: Option<Secret>,
+    /// Seconds a Stripe signature timestamp may be away from the clock.
+    pub stripe_tolerance_seconds: u64,
+    /// Secret path segment of the inbound email URL.
+    pub inbound_url_secret: Option<Secret>,
+    /// HTTP basic auth user of the inbound email URL.
+    pub inbound_user: Option<String>,
+    /// HTTP basic auth password of the inbound email URL.
+    pub inbound_password: Option<Secret>,
+    /// Largest inbound email request, in bytes.
+    pub inbound_max_body_bytes: usize,
+    /// Largest attachment of an inbound email, in bytes.
+    pub inbound_max_attachment_bytes: u64,
+    /// Largest total of an inbound email's attachments, in bytes.
+    pub inbound_max_total_attachment_bytes: u64,
+    /// Domain of the signed Reply-To addresses; its mail must reach the
+    /// inbound email webhook. Emails carry no Reply-To when unset.
+    pub inbound_domain: Option<String>,
+    /// Requests per minute per provider, across all its addresses.
+    pub per_provider_per_minute: u32,
+    /// Open-pixel and click requests per minute per client IP.
+    pub tracking_per_ip_per_minute: u32,
+    /// Seconds after delivery within which an open counts as a likely machine open.
+    pub machine_open_seconds: u64,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self {
+            sendgrid_verification_key: None,
+            sendgrid_max_events: 10_000,
+            sendgrid_max_body_bytes: 16 * 1024 * 1024,
+            sendgrid_tolerance_seconds: 3 * 86_400,
+            twilio_status_url: None,
+            twilio_inbound_url: None,
+            twilio_auth_tokens: None,
+            stripe_signing_secret: None,
+            stripe_tolerance_seconds: 300,
+            inbound_url_secret: None,
+            inbound_user: None,
+            inbound_password: None,
+            inbound_max_body_bytes: 32 * 1024 * 1024,
+            inbound_max_attachment_bytes: 10 * 1024 * 1024,
+            inbound_max_total_attachment_bytes: 20 * 1024 * 1024,
+            inbound_domain: None,
+            per_provider_per_minute: 6000,
+            tracking_per_ip_per_minute: 600,
+            machine_open_seconds: 10,
+        }
+    }
+}
+
 /// Which provider sends email, and its settings. `outbox` writes `.eml` files.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -131,10 +207,6 @@ pub struct EmailConfig {
     pub sendgrid_base_url: Option<String>,
     /// Seconds one send may take before it counts as failed.
     pub timeout_seconds: u64,
-    /// Domain of the signed Reply-To addresses (`reply+<token>@<domain>`)
-    /// whose mail reaches the inbound webhook; replies go to the sender when
-    /// unset.
-    pub reply_domain: Option<String>,
 }
 
 impl Default for EmailConfig {
@@ -149,7 +221,6 @@ impl Default for EmailConfig {
             sendgrid_api_key: None,
             sendgrid_base_url: None,
             timeout_seconds: 15,
-            reply_domain: None,
         }
     }
 }
@@ -360,6 +431,7 @@ impl Default for Config {
             sms: SmsConfig::default(),
             sending: SendingConfig::default(),
             llm: LlmConfig::default(),
+            webhooks: WebhookConfig::default(),
         }
     }
 }
@@ -515,6 +587,52 @@ impl Config {
                 self.data_dir.join("rekindle.sqlite").display()
             )),
         }
+    }
+
+    /// Returns the public URL Twilio calls for status callbacks.
+    pub fn twilio_status_url(&self) -> String {
+        self.webhooks
+            .twilio_status_url
+            .clone()
+            .unwrap_or_else(|| format!("{}/webhooks/twilio/status", self.server.public_base_url))
+    }
+
+    /// Returns the public URL Twilio calls for inbound messages.
+    pub fn twilio_inbound_url(&self) -> String {
+        self.webhooks
+            .twilio_inbound_url
+            .clone()
+            .unwrap_or_else(|| format!("{}/webhooks/twilio/inbound", self.server.public_base_url))
+    }
+
+    /// Returns the Twilio auth tokens by account SID: the sending account's,
+    /// then those of `webhooks.twilio_auth_tokens`.
+    pub fn twilio_auth_tokens(&self) -> Result<Vec<(String, Secret)>, ConfigError> {
+        let mut tokens = Vec::new();
+        if let (Some(sid), Some(token)) =
+            (&self.sms.twilio_account_sid, &self.sms.twilio_auth_token)
+        {
+            tokens.push((sid.clone(), token.clone()));
+        }
+        let Some(extra) = &self.webhooks.twilio_auth_tokens else {
+            return Ok(tokens);
+        };
+        for pair in extra
+            .expose()
+            .split(',')
+            .map(str::trim)
+            .filter(|pair| !pair.is_empty())
+        {
+            let (sid, token) = pair
+                .split_once(':')
+                .ok_or_else(|| ConfigError::InvalidValue {
+                    key: "REKINDLE_WEBHOOK_TWILIO_AUTH_TOKENS".into(),
+                    value: "[redacted]".into(),
+                    expected: "comma-separated AccountSid:token pairs".into(),
+                })?;
+            tokens.push((sid.trim().to_owned(), Secret::new(token.trim())));
+        }
+        Ok(tokens)
     }
 
     pub fn outbox_dir(&self) -> PathBuf {

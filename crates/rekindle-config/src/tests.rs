@@ -245,3 +245,48 @@ fn llm_prices_accept_whole_numbers() {
     let config = Config::load_from(Some(file.path()), vars(&[])).unwrap();
     assert_eq!(config.llm.prices["llama3.1:8b"].output_usd_per_million, 0.0);
 }
+
+#[test]
+fn webhook_keys_read_from_environment() {
+    let config = Config::load_from(
+        None,
+        vars(&[
+            ("REKINDLE_PUBLIC_BASE_URL", "https://rekindle.example.com/"),
+            ("REKINDLE_TWILIO_ACCOUNT_SID", "AC1"),
+            ("REKINDLE_TWILIO_AUTH_TOKEN", "first-token"),
+            (
+                "REKINDLE_WEBHOOK_TWILIO_AUTH_TOKENS",
+                "AC2:second-token, AC3:third",
+            ),
+            ("REKINDLE_WEBHOOK_STRIPE_TOLERANCE_SECONDS", "120"),
+            ("REKINDLE_WEBHOOK_INBOUND_DOMAIN", "@Reply.Example.com"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        config.twilio_status_url(),
+        "https://rekindle.example.com/webhooks/twilio/status"
+    );
+    let tokens = config.twilio_auth_tokens().unwrap();
+    let sids: Vec<&str> = tokens.iter().map(|(sid, _)| sid.as_str()).collect();
+    assert_eq!(sids, ["AC1", "AC2", "AC3"]);
+    assert_eq!(tokens[1].1.expose(), "second-token");
+    assert_eq!(config.webhooks.stripe_tolerance_seconds, 120);
+    assert_eq!(
+        config.webhooks.inbound_domain.as_deref(),
+        Some("reply.example.com")
+    );
+    assert_eq!(config.webhooks.sendgrid_tolerance_seconds, 259_200);
+}
+
+#[test]
+fn webhook_token_list_must_be_pairs() {
+    let config = Config::load_from(
+        None,
+        vars(&[("REKINDLE_WEBHOOK_TWILIO_AUTH_TOKENS", "no-colon-here")]),
+    )
+    .unwrap();
+    let error = config.twilio_auth_tokens().unwrap_err();
+    assert!(error.to_string().contains("AccountSid:token"), "{error}");
+    assert!(!error.to_string().contains("no-colon-here"), "{error}");
+}

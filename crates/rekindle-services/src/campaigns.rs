@@ -15,17 +15,48 @@ use crate::{App, ServiceError};
 /// Most lead ids accepted in one enrollment call.
 pub const MAX_ENROLL_IDS: usize = 1000;
 
+/// Campaign settings that the spec does not carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CampaignOptions {
+    /// Open and click tracking of the campaign's emails.
+    pub tracking: bool,
+}
+
+impl Default for CampaignOptions {
+    fn default() -> Self {
+        Self { tracking: true }
+    }
+}
+
 pub async fn create_campaign(
     app: &App,
     account: AccountId,
     actor: &Actor,
     spec: &CampaignSpec,
 ) -> Result<(Campaign, Vec<Step>), ServiceError> {
+    create_campaign_with(app, account, actor, spec, CampaignOptions::default()).await
+}
+
+/// Creates a campaign with `options`, in one transaction with its audit entry.
+pub async fn create_campaign_with(
+    app: &App,
+    account: AccountId,
+    actor: &Actor,
+    spec: &CampaignSpec,
+    options: CampaignOptions,
+) -> Result<(Campaign, Vec<Step>), ServiceError> {
     spec.validate()
         .map_err(|e| ServiceError::Invalid(e.to_string()))?;
     let now = Utc::now();
     let mut tx = app.store.begin(account).await?;
-    let created = tx.create_campaign(CampaignId::new(), spec, now).await?;
+    let mut created = tx.create_campaign(CampaignId::new(), spec, now).await?;
+    if options != CampaignOptions::default() {
+        let changes = CampaignChanges {
+            tracking: Some(options.tracking),
+            ..CampaignChanges::default()
+        };
+        created.0 = tx.update_campaign(created.0.id, &changes, now).await?;
+    }
     tx.append_audit(
         &AuditRecord::new(
             actor.clone(),
@@ -33,7 +64,12 @@ pub async fn create_campaign(
             "campaign",
             Some(created.0.id.to_string()),
         )
-        .with_changes(json!({ "name": spec.name, "steps": spec.steps.len(), "tone": spec.tone })),
+        .with_changes(json!({
+            "name": spec.name,
+            "steps": spec.steps.len(),
+            "tone": spec.tone,
+            "tracking": options.tracking,
+        })),
         now,
     )
     .await?;
@@ -256,7 +292,10 @@ pub async fn update_campaign(
         .get_campaign(campaign_id)
         .await?
         .ok_or_else(|| ServiceError::not_found("campaign", campaign_id))?;
-    if campaign.status != CampaignStatus::Draft {
+    // Tracking alone may change at any time; the rest only while a draft.
+    let changes_content =
+        changes.name.is_some() || changes.tone.is_some() || changes.window.is_some();
+    if changes_content && campaign.status != CampaignStatus::Draft {
         return Err(ServiceError::Invalid(format!(
             "campaign {campaign_id} is {}; only a draft can be changed (create a new campaign instead)",
             campaign.status

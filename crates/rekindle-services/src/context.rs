@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use rekindle_channels::{
     EmailTransport, LinkSigner, OutboxEmailTransport, OutboxSmsTransport, ReplyAddressSigner,
-    SmsTransport,
+    SmsTransport, TrackingSigner,
 };
 use rekindle_crews::{CrewConfig, ReactivationCrew};
 use rekindle_domain::Phone;
@@ -42,6 +42,9 @@ pub struct AppSettings {
     /// Sender number of WhatsApp messages when the account has no WhatsApp
     /// identity.
     pub default_whatsapp_from: Option<Phone>,
+    /// Seconds after delivery within which an open counts as a likely
+    /// machine open (a mail privacy proxy or a security scanner).
+    pub machine_open_seconds: u64,
 }
 
 impl Default for AppSettings {
@@ -59,6 +62,7 @@ impl Default for AppSettings {
             reply_domain: None,
             default_sms_from: None,
             default_whatsapp_from: None,
+            machine_open_seconds: 10,
         }
     }
 }
@@ -74,6 +78,8 @@ pub struct App {
     pub whatsapp: Arc<dyn SmsTransport>,
     pub crew: Arc<ReactivationCrew>,
     pub links: Arc<LinkSigner>,
+    /// Signs the open pixel and click redirects of tracked emails.
+    pub tracking: Arc<TrackingSigner>,
     pub reply_addresses: Arc<ReplyAddressSigner>,
     /// Permits for provider calls, `settings.send_concurrency` of them. A send
     /// holds one only during its provider call, so the database work of other
@@ -92,6 +98,7 @@ impl App {
     ) -> Result<Self, crate::ServiceError> {
         let invalid_key = |e| crate::ServiceError::Invalid(format!("invalid master key: {e}"));
         let links = LinkSigner::new(master_key).map_err(invalid_key)?;
+        let tracking = TrackingSigner::new(master_key).map_err(invalid_key)?;
         let reply_addresses = ReplyAddressSigner::new(master_key).map_err(invalid_key)?;
         Ok(Self {
             store,
@@ -100,6 +107,7 @@ impl App {
             whatsapp: Arc::new(OutboxSmsTransport::new(outbox.join("whatsapp"))),
             crew: Arc::new(ReactivationCrew::offline(CrewConfig::default())),
             links: Arc::new(links),
+            tracking: Arc::new(tracking),
             reply_addresses: Arc::new(reply_addresses),
             send_slots: Arc::new(Semaphore::new(settings.send_concurrency.max(1))),
             settings,

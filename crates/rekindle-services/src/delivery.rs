@@ -41,6 +41,8 @@ struct Claimed {
     /// The identity the throttle chose; `None` sends from the account's own
     /// address (or when the identity was deleted since).
     identity: Option<SendingIdentityRow>,
+    /// Whether the campaign tracks opens and clicks.
+    tracking: bool,
 }
 
 /// Decision about a message found at send time.
@@ -222,6 +224,7 @@ async fn claim_for_sending(
         lead,
         account,
         identity,
+        tracking: campaign.tracking,
     })))
 }
 
@@ -281,6 +284,11 @@ async fn send_email(
     let to = Email::parse(&message.to_address).map_err(|_| invalid("invalid recipient email"))?;
     let unsubscribe = unsubscribe_link(&message.body)
         .ok_or_else(|| invalid("the message has no unsubscribe link"))?;
+    let html_body = if claimed.tracking {
+        crate::tracking::tracked_email_html(app, account.id, message.id, &message.body)
+    } else {
+        None
+    };
     let email = OutboundEmail {
         account_id: account.id,
         lead_id: lead.id,
@@ -292,7 +300,7 @@ async fn send_email(
         },
         subject: message.subject.clone().unwrap_or_default(),
         text_body: message.body.clone(),
-        html_body: None,
+        html_body,
         internet_message_id: InternetMessageId::parse(&message.rfc_message_id)?,
         list_unsubscribe: unsubscribe,
         in_reply_to: None,

@@ -5,7 +5,9 @@ use rekindle_domain::{AccountId, CampaignId, EnrollmentId, ErrorClass, ImportId,
 use rekindle_store::Job;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use crate::{App, ServiceError, crew, delivery, import, reply_actions, sequence, uploads};
+use crate::{
+    App, ServiceError, crew, delivery, import, reply_actions, sequence, uploads, webhooks,
+};
 use chrono::Utc;
 
 /// Job that writes and schedules one campaign step for a batch of enrollments.
@@ -51,6 +53,16 @@ pub enum Completion {
 pub async fn dispatch(app: &App, job: &Job) -> Result<Completion, ServiceError> {
     if job.kind == RESUME_PAUSED_JOB {
         sequence::resume_paused(app, job.run_at.max(Utc::now())).await?;
+        return Ok(Completion::Pending);
+    }
+    if job.kind == webhooks::APPLY_SENDGRID_BATCH_JOB {
+        let stored = payload::<webhooks::StoredPayloadJob>(job)?;
+        webhooks::apply_sendgrid_batch(app, stored.payload_id).await?;
+        return Ok(Completion::Pending);
+    }
+    if job.kind == webhooks::RECORD_STRIPE_EVENT_JOB {
+        let stored = payload::<webhooks::StoredPayloadJob>(job)?;
+        webhooks::record_stripe_event(app, stored.payload_id).await?;
         return Ok(Completion::Pending);
     }
     let account = job.account_id.ok_or_else(|| ServiceError::Classified {

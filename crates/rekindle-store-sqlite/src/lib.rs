@@ -40,6 +40,7 @@ mod repo {
     include!("../../rekindle-store-sql/src/shared/jobs.rs");
     include!("../../rekindle-store-sql/src/shared/audit.rs");
     include!("../../rekindle-store-sql/src/shared/identity.rs");
+    include!("../../rekindle-store-sql/src/shared/webhooks.rs");
     include!("../../rekindle-store-sql/src/shared/tx.rs");
 }
 

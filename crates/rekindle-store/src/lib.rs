@@ -8,12 +8,14 @@
 
 pub mod audit;
 mod error;
+pub mod events;
 pub mod identity;
 pub mod page;
 pub mod rows;
 mod traits;
 
 pub use error::StoreError;
+pub use events::*;
 pub use identity::*;
 pub use page::{Cursor, Page, PageRequest};
 pub use rows::*;

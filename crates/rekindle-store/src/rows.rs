@@ -137,6 +137,8 @@ pub struct Campaign {
     pub status: CampaignStatus,
     pub tone: Tone,
     pub window: SendingWindow,
+    /// Whether emails carry the open pixel and tracked links.
+    pub tracking: bool,
     pub created_at: DateTime<Utc>,
     pub launched_at: Option<DateTime<Utc>>,
 }
@@ -451,6 +453,8 @@ pub struct CampaignChanges {
     pub name: Option<String>,
     pub tone: Option<Tone>,
     pub window: Option<SendingWindow>,
+    /// Switches open and click tracking of the campaign's emails.
+    pub tracking: Option<bool>,
 }
 
 /// Messages per campaign step, A/B variant and status.

@@ -6,6 +6,7 @@ use rekindle_domain::*;
 use serde_json::Value;
 
 use crate::error::StoreError;
+use crate::events::*;
 use crate::identity::*;
 use crate::page::{Page, PageRequest};
 use crate::rows::*;
@@ -368,6 +369,49 @@ pub trait TenantTx: Send {
         after_seq: i64,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError>;
+
+    // Provider events. The receipts, the status changes, the history and the
+    // counters of one batch commit together.
+    /// Inserts receipts and returns the ids of those that were new; the others
+    /// repeat an event already received.
+    async fn insert_receipts(
+        &mut self,
+        receipts: &[NewReceipt],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Uuid>, StoreError>;
+    /// Locks the messages with these ids, in id order, and reads their
+    /// counters. Ids of other accounts or of deleted messages are left out.
+    async fn lock_event_targets(
+        &mut self,
+        ids: &[MessageId],
+    ) -> Result<Vec<EventTarget>, StoreError>;
+    /// Applies status changes, each only while its message is still in its
+    /// `from` status. Returns how many messages moved.
+    async fn apply_status_changes(
+        &mut self,
+        changes: &[StatusChange],
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+    async fn insert_message_events(&mut self, events: &[NewMessageEvent])
+    -> Result<(), StoreError>;
+    /// Writes the counters of each message, replacing the stored ones.
+    async fn save_engagement(
+        &mut self,
+        rows: &[(MessageId, Engagement)],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn get_engagement(
+        &mut self,
+        message: MessageId,
+    ) -> Result<Option<Engagement>, StoreError>;
+    /// Stops the lead's pending, active and paused enrollments and cancels
+    /// their scheduled messages. Returns how many enrollments stopped.
+    async fn stop_lead_enrollments(
+        &mut self,
+        lead: LeadId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
 }
 
 /// Extra fields written with a message status change.
@@ -536,4 +580,65 @@ pub trait SystemTx: Send {
     ) -> Result<(), StoreError>;
     /// Lists the newest alerts first.
     async fn list_alerts(&mut self, limit: u32) -> Result<Vec<Alert>, StoreError>;
+
+    // Provider webhooks: work done before the account of a request is known.
+    /// Finds messages of any account by our id or by the provider's id.
+    async fn locate_messages(
+        &mut self,
+        ids: &[MessageId],
+        provider_ids: &[String],
+    ) -> Result<Vec<MessageLocation>, StoreError>;
+    /// Finds messages of any account by their RFC 5322 Message-ID.
+    async fn locate_messages_by_rfc_ids(
+        &mut self,
+        rfc_ids: &[String],
+    ) -> Result<Vec<MessageLocation>, StoreError>;
+    /// Finds the message most recently sent to `address` on one of `channels`,
+    /// in `accounts` when given.
+    async fn latest_message_to(
+        &mut self,
+        address: &str,
+        channels: &[Channel],
+        accounts: Option<&[AccountId]>,
+    ) -> Result<Option<MessageLocation>, StoreError>;
+    /// Lists the accounts that send from `address` on `channel`.
+    async fn accounts_with_identity(
+        &mut self,
+        channel: Channel,
+        address: &str,
+    ) -> Result<Vec<AccountId>, StoreError>;
+    /// Inserts receipts of events that match no account; returns the new ones.
+    async fn insert_system_receipts(
+        &mut self,
+        receipts: &[NewReceipt],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Uuid>, StoreError>;
+    async fn receipt_exists(
+        &mut self,
+        provider: WebhookProvider,
+        dedup_key: &str,
+    ) -> Result<bool, StoreError>;
+    async fn insert_webhook_payload(
+        &mut self,
+        payload: &NewWebhookPayload,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn get_webhook_payload(&mut self, id: Uuid)
+    -> Result<Option<WebhookPayload>, StoreError>;
+    async fn mark_webhook_payload_processed(
+        &mut self,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Counts one rejected request in its provider, reason and hour.
+    async fn record_webhook_rejection(
+        &mut self,
+        rejection: &WebhookRejection,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Lists rejection counts, newest hour first.
+    async fn list_webhook_rejections(
+        &mut self,
+        limit: u32,
+    ) -> Result<Vec<RejectionCount>, StoreError>;
 }

@@ -64,7 +64,8 @@ pub fn settings(config: &Config) -> AppSettings {
         batch_size: config.worker.batch_size,
         send_concurrency: config.worker.concurrency as usize,
         throttle: throttle_settings(config),
-        reply_domain: config.email.reply_domain.clone(),
+        reply_domain: config.webhooks.inbound_domain.clone(),
+        machine_open_seconds: config.webhooks.machine_open_seconds,
         default_sms_from: twilio_number(config, config.sms.twilio_from.as_deref()),
         default_whatsapp_from: twilio_number(config, config.sms.twilio_whatsapp_from.as_deref()),
         ..AppSettings::default()

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use rekindle_api::middleware::client_ip::{IpNet, TrustedProxies};
+use rekindle_api::settings::{WebhookClock, WebhookSettings};
 use rekindle_api::{ApiSettings, ApiState, RateLimits};
 use rekindle_auth::{ExternalConfig, JwksAlgorithm};
 use rekindle_config::Config;
@@ -45,6 +46,7 @@ pub fn api_settings(config: &Config) -> anyhow::Result<ApiSettings> {
             .as_ref()
             .map(|t| t.expose().to_owned()),
         external_identity: external_identity(config)?,
+        webhooks: webhook_settings(config)?,
         limits: RateLimits {
             public_per_ip: per_minute(limits.public_per_minute)?,
             login_per_ip: per_minute(limits.login_per_minute)?,
@@ -54,6 +56,54 @@ pub fn api_settings(config: &Config) -> anyhow::Result<ApiSettings> {
             ai_per_account: per_minute(limits.ai_account_per_minute)?,
             ai_concurrency: limits.ai_concurrency,
         },
+    })
+}
+
+/// Builds the webhook settings: secrets, the public URLs Twilio signs, caps
+/// and budgets.
+fn webhook_settings(config: &Config) -> anyhow::Result<WebhookSettings> {
+    let hooks = &config.webhooks;
+    let per_minute = |limit: u32| {
+        Quota::new(limit, Duration::from_secs(60))
+            .context("a rate limit must be at least 1 per minute")
+    };
+    let expose = |secret: &Option<rekindle_config::Secret>| {
+        secret.as_ref().map(|secret| secret.expose().to_owned())
+    };
+    let twilio_tokens = config
+        .twilio_auth_tokens()?
+        .into_iter()
+        .map(|(sid, token)| (sid, token.expose().to_owned()))
+        .collect();
+    let twilio_shared_numbers = [&config.sms.twilio_from, &config.sms.twilio_whatsapp_from]
+        .into_iter()
+        .flatten()
+        .filter_map(|number| rekindle_domain::Phone::parse(number, None).ok())
+        .map(|phone| phone.as_str().to_owned())
+        .collect();
+    Ok(WebhookSettings {
+        sendgrid_key: hooks.sendgrid_verification_key.clone(),
+        sendgrid_max_events: hooks.sendgrid_max_events,
+        sendgrid_body_limit: hooks.sendgrid_max_body_bytes,
+        sendgrid_tolerance: Duration::from_secs(hooks.sendgrid_tolerance_seconds),
+        twilio_status_url: config.twilio_status_url(),
+        twilio_inbound_url: config.twilio_inbound_url(),
+        twilio_tokens,
+        twilio_shared_numbers,
+        stripe_secret: expose(&hooks.stripe_signing_secret),
+        stripe_tolerance: Duration::from_secs(hooks.stripe_tolerance_seconds),
+        inbound_url_secret: expose(&hooks.inbound_url_secret),
+        inbound_user: hooks.inbound_user.clone(),
+        inbound_password: expose(&hooks.inbound_password),
+        inbound_body_limit: hooks.inbound_max_body_bytes,
+        inbound_limits: rekindle_webhooks::inbound::InboundLimits {
+            max_attachment_bytes: hooks.inbound_max_attachment_bytes,
+            max_total_attachment_bytes: hooks.inbound_max_total_attachment_bytes,
+            ..Default::default()
+        },
+        per_provider: per_minute(hooks.per_provider_per_minute)?,
+        tracking_per_ip: per_minute(hooks.tracking_per_ip_per_minute)?,
+        clock: WebhookClock::system(),
     })
 }
 

@@ -116,6 +116,7 @@ pub fn sms_transport(
             };
             let mut twilio = TwilioConfig::new(sid, secret(token), sender);
             twilio.timeout = Duration::from_secs(sms.timeout_seconds);
+            twilio.status_callback_url = status_callback(config)?;
             if let Some(url) = &sms.twilio_base_url {
                 twilio.base_url = url.parse().context("invalid REKINDLE_TWILIO_BASE_URL")?;
             }
@@ -161,6 +162,7 @@ pub fn whatsapp_transport(
     })?;
     let mut twilio = TwilioConfig::new(sid, secret(token), TwilioSender::MessageFrom);
     twilio.timeout = Duration::from_secs(sms.timeout_seconds);
+    twilio.status_callback_url = status_callback(config)?;
     if let Some(url) = &sms.twilio_base_url {
         twilio.base_url = url.parse().context("invalid REKINDLE_TWILIO_BASE_URL")?;
     }
@@ -182,6 +184,14 @@ fn required(value: &Option<String>, variable: &str, what: &str) -> anyhow::Resul
 
 fn secret(value: &Secret) -> SecretString {
     SecretString::from(value.expose().to_owned())
+}
+
+/// Returns the status callback URL sent with every Twilio message, so that
+/// delivery reports reach `POST /webhooks/twilio/status`.
+fn status_callback(config: &Config) -> anyhow::Result<Option<url::Url>> {
+    let url = url::Url::parse(&config.twilio_status_url())
+        .context("invalid REKINDLE_WEBHOOK_TWILIO_STATUS_URL")?;
+    Ok(Some(url))
 }
 
 #[cfg(test)]

@@ -2,8 +2,10 @@
 //! sign-up have a much smaller per-IP budget, because they are where secrets
 //! get guessed. Authenticated routes count per user (or API key) and per
 //! account. Operations that call an LLM have their own small budgets and a cap
-//! on how many run at once per account. A rejected request gets 429 with
-//! Retry-After.
+//! on how many run at once per account. Provider webhooks have one budget per
+//! provider, shared by all of its addresses, so a provider's burst from a few
+//! addresses is not cut short by a per-address limit. Tracking links count
+//! per client IP. A rejected request gets 429 with Retry-After.
 
 use std::time::Duration;
 
@@ -111,4 +113,30 @@ pub async fn ai(State(state): State<ApiState>, request: Request, next: Next) -> 
     let response = next.run(request).await;
     drop(permit);
     response
+}
+
+/// Provider webhooks: one budget per provider, whatever address it posts from.
+pub async fn per_provider(
+    State((state, provider)): State<(ApiState, &'static str)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let key = format!("webhook:{provider}");
+    if let Some(error) = check(&state, &key, state.settings.webhooks.per_provider).await {
+        return error.into_response();
+    }
+    next.run(request).await
+}
+
+/// Open pixel and click redirects: per client IP.
+pub async fn per_ip_tracking(
+    State(state): State<ApiState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let key = format!("ip:{}:tracking", client_ip(&request));
+    if let Some(error) = check(&state, &key, state.settings.webhooks.tracking_per_ip).await {
+        return error.into_response();
+    }
+    next.run(request).await
 }

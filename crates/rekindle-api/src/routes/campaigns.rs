@@ -53,6 +53,9 @@ pub struct CampaignInput {
     pub window: Option<WindowView>,
     /// 1 to 10 steps.
     pub steps: Vec<StepInput>,
+    /// Open and click tracking of the campaign's emails: an open pixel and
+    /// signed click redirects. On when absent.
+    pub tracking: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -61,6 +64,9 @@ pub struct CampaignUpdate {
     pub name: Option<String>,
     pub tone: Option<String>,
     pub window: Option<WindowView>,
+    /// Switches open and click tracking; unlike the other fields, it can
+    /// change after launch and applies to emails sent from then on.
+    pub tracking: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -80,6 +86,8 @@ pub struct CampaignView {
     pub status: String,
     pub tone: String,
     pub window: WindowView,
+    /// Whether the campaign's emails carry the open pixel and tracked links.
+    pub tracking: bool,
     pub created_at: DateTime<Utc>,
     pub launched_at: Option<DateTime<Utc>>,
     /// Present on single-campaign responses.
@@ -175,6 +183,7 @@ fn campaign_view(campaign: Campaign, steps: Option<Vec<Step>>) -> CampaignView {
         status: campaign.status.as_str().to_owned(),
         tone: campaign.tone.as_str().to_owned(),
         window: window_view(&campaign.window),
+        tracking: campaign.tracking,
         created_at: campaign.created_at,
         launched_at: campaign.launched_at,
         steps: steps.map(|steps| {
@@ -312,8 +321,12 @@ pub async fn create_campaign(
         },
         steps: parse_steps(&input.steps)?,
     };
+    let options = service::CampaignOptions {
+        tracking: input.tracking.unwrap_or(true),
+    };
     let (campaign, steps) =
-        service::create_campaign(&state.app, caller.account, &caller.actor(), &spec).await?;
+        service::create_campaign_with(&state.app, caller.account, &caller.actor(), &spec, options)
+            .await?;
     Ok((
         StatusCode::CREATED,
         Json(campaign_view(campaign, Some(steps))),
@@ -350,6 +363,7 @@ pub async fn update_campaign(
             .transpose()?,
         tone: parse_tone(input.tone.as_deref())?,
         window: input.window.as_ref().map(parse_window).transpose()?,
+        tracking: input.tracking,
     };
     service::update_campaign(
         &state.app,

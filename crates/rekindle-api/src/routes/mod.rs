@@ -14,3 +14,4 @@ pub mod messages;
 pub mod replies;
 pub mod sending_identities;
 pub mod suppressions;
+pub mod webhooks;

@@ -21,7 +21,7 @@ pub struct TestServer {
     pub client: reqwest::Client,
     pub app: App,
     pub state: ApiState,
-    _dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -57,11 +57,22 @@ impl TestServer {
         settings: ApiSettings,
         limiters: Limiters,
     ) -> Self {
+        Self::start_with_app(harness, dir, settings, AppSettings::default(), limiters).await
+    }
+
+    /// Starts a server whose services use `app_settings`.
+    pub async fn start_with_app(
+        harness: &Harness,
+        dir: tempfile::TempDir,
+        settings: ApiSettings,
+        app_settings: AppSettings,
+        limiters: Limiters,
+    ) -> Self {
         let app = App::with_outbox(
             harness.store(),
             dir.path().join("outbox"),
             TEST_KEY,
-            AppSettings::default(),
+            app_settings,
         )
         .unwrap();
         let state = ApiState::new(app.clone(), settings, TEST_KEY, limiters).unwrap();
@@ -84,14 +95,14 @@ impl TestServer {
                 .unwrap(),
             app,
             state,
-            _dir: dir,
+            dir,
             task,
         }
     }
 
     /// Returns the local outbox the server's transports write to.
     pub fn outbox_dir(&self) -> std::path::PathBuf {
-        self._dir.path().join("outbox")
+        self.dir.path().join("outbox")
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,8 +1,9 @@
 //! The HTML part that real providers send, built from the plain-text body.
 //!
 //! The text is escaped, blank lines separate paragraphs, single line breaks
-//! become `<br>`, and `http(s)` URLs become links. No tracking pixel and no
-//! remote content are added.
+//! become `<br>`, and `http(s)` URLs become links. `provider_html` adds no
+//! tracking pixel and no remote content. `tracked_html` builds the same part
+//! with tracked links and an open pixel, for campaigns with tracking on.
 
 use std::borrow::Cow;
 
@@ -24,6 +25,21 @@ pub(crate) fn provider_html(email: &OutboundEmail) -> Cow<'_, str> {
     }
 }
 
+/// Returns a link's tracked replacement, or `None` to keep the link as it is.
+pub type LinkRewriter<'a> = &'a dyn Fn(&Url) -> Option<Url>;
+
+/// Builds the HTML part of `text_body` as `provider_html` does, with each web
+/// link's target replaced by `rewrite_link` (the shown text stays the
+/// original URL) and a 1x1 image loading `pixel_url` at the end of the body.
+pub fn tracked_html(text_body: &str, rewrite_link: LinkRewriter<'_>, pixel_url: &Url) -> String {
+    let body = paragraphs_with_links(text_body, rewrite_link);
+    let pixel = format!(
+        "<img src=\"{}\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;border:0\">\n",
+        encode_quoted_attribute(pixel_url.as_str())
+    );
+    html_document(&format!("{body}{pixel}"))
+}
+
 /// Builds a complete HTML document whose body is `body_html`.
 pub(crate) fn html_document(body_html: &str) -> String {
     format!(
@@ -34,11 +50,20 @@ pub(crate) fn html_document(body_html: &str) -> String {
 /// Converts plain text to HTML paragraphs, one `<p>` per block of lines
 /// between blank lines.
 pub(crate) fn text_to_paragraphs(text: &str) -> String {
+    paragraphs_with_links(text, &|_| None)
+}
+
+/// Converts plain text to HTML paragraphs, passing each link through
+/// `rewrite_link`.
+fn paragraphs_with_links(text: &str, rewrite_link: LinkRewriter<'_>) -> String {
     let normalised = text.replace("\r\n", "\n");
     let mut html = String::new();
 
     for paragraph in paragraphs(&normalised) {
-        let lines: Vec<String> = paragraph.iter().map(|line| line_to_html(line)).collect();
+        let lines: Vec<String> = paragraph
+            .iter()
+            .map(|line| line_to_html(line, rewrite_link))
+            .collect();
         html.push_str("<p>");
         html.push_str(&lines.join("<br>\n"));
         html.push_str("</p>\n");
@@ -67,7 +92,7 @@ fn paragraphs(text: &str) -> Vec<Vec<&str>> {
 }
 
 /// Escapes one line and turns each `http(s)` URL in it into a link.
-fn line_to_html(line: &str) -> String {
+fn line_to_html(line: &str, rewrite_link: LinkRewriter<'_>) -> String {
     let mut html = String::with_capacity(line.len());
 
     // Each piece is a word with the whitespace that follows it, so the
@@ -75,7 +100,7 @@ fn line_to_html(line: &str) -> String {
     for piece in line.split_inclusive(char::is_whitespace) {
         let word = piece.trim_end();
         let spacing = &piece[word.len()..];
-        html.push_str(&word_to_html(word));
+        html.push_str(&word_to_html(word, rewrite_link));
         html.push_str(&encode_quoted_attribute(spacing));
     }
     html
@@ -83,7 +108,7 @@ fn line_to_html(line: &str) -> String {
 
 /// Escapes one word, or links it when it contains a URL: `(https://x.example).`
 /// becomes `(<a href="https://x.example/">https://x.example</a>).`.
-fn word_to_html(word: &str) -> String {
+fn word_to_html(word: &str, rewrite_link: LinkRewriter<'_>) -> String {
     let Some(start) = word.find("https://").or_else(|| word.find("http://")) else {
         return encode_quoted_attribute(word).into_owned();
     };
@@ -95,6 +120,7 @@ fn word_to_html(word: &str) -> String {
     let Some(url) = parse_web_url(link_text) else {
         return encode_quoted_attribute(word).into_owned();
     };
+    let url = rewrite_link(&url).unwrap_or(url);
     format!(
         "{}{}{}",
         encode_quoted_attribute(before),
@@ -150,6 +176,33 @@ mod tests {
             "<p>See (<a href=\"https://x.example/a?b=1&amp;c=2\">https://x.example/a?b=1&amp;c=2</a>). \
              Or <a href=\"http://y.example/\">http://y.example</a></p>\n"
         );
+    }
+
+    #[test]
+    fn tracked_html_rewrites_links_and_adds_pixel() {
+        let pixel = Url::parse("https://t.example/t/o/abc").unwrap();
+        let rewrite = |url: &Url| {
+            (url.host_str() == Some("x.example"))
+                .then(|| Url::parse("https://t.example/t/c/xyz").unwrap())
+        };
+        let html = tracked_html(
+            "See https://x.example/a and https://keep.example/u",
+            &rewrite,
+            &pixel,
+        );
+        assert!(
+            html.contains("<a href=\"https://t.example/t/c/xyz\">https://x.example/a</a>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<a href=\"https://keep.example/u\">https://keep.example/u</a>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<img src=\"https://t.example/t/o/abc\" width=\"1\" height=\"1\""),
+            "{html}"
+        );
+        assert!(html.trim_end().ends_with("</html>"));
     }
 
     #[test]

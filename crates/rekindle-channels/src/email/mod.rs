@@ -15,6 +15,7 @@ use crate::ChannelError;
 
 pub use footer::{EmailFooter, MAX_POSTAL_ADDRESS_CHARS};
 pub(crate) use html::provider_html;
+pub use html::{LinkRewriter, tracked_html};
 pub use message_id::{InternetMessageId, MAX_MESSAGE_ID_LEN};
 pub use options::EmailOptions;
 pub use render::render_email;

@@ -6,6 +6,7 @@ mod claims;
 mod codec;
 mod error;
 mod reply_address;
+mod tracking;
 
 use std::fmt;
 
@@ -20,6 +21,9 @@ pub use claims::{LinkClaims, LinkPurpose, LinkTarget};
 pub use codec::MAX_TOKEN_CHARS;
 pub use error::{LinkSignerError, TokenError};
 pub use reply_address::{REPLY_PREFIX, ReplyAddressError, ReplyAddressSigner};
+pub use tracking::{
+    CLICK_PATH, ClickClaims, MAX_TRACKED_URL_BYTES, OPEN_PATH, OpenClaims, TrackingSigner,
+};
 
 type HmacSha256 = Hmac<Sha256>;
 

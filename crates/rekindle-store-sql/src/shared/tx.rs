@@ -459,6 +459,34 @@ impl TenantTx for SqlTenantTx {
         let discarded = discard_dead_job(&mut self.tx, Some(self.account), id).await?;
         Ok(discarded.is_some())
     }
+
+    async fn insert_receipts(&mut self, receipts: &[NewReceipt], now: DateTime<Utc>) -> Result<Vec<Uuid>, StoreError> {
+        insert_receipts(&mut self.tx, Some(self.account), receipts, now).await
+    }
+
+    async fn lock_event_targets(&mut self, ids: &[MessageId]) -> Result<Vec<EventTarget>, StoreError> {
+        lock_event_targets(&mut self.tx, self.account, ids).await
+    }
+
+    async fn apply_status_changes(&mut self, changes: &[StatusChange], now: DateTime<Utc>) -> Result<u64, StoreError> {
+        apply_status_changes(&mut self.tx, self.account, changes, now).await
+    }
+
+    async fn insert_message_events(&mut self, events: &[NewMessageEvent]) -> Result<(), StoreError> {
+        insert_message_events(&mut self.tx, self.account, events).await
+    }
+
+    async fn save_engagement(&mut self, rows: &[(MessageId, Engagement)], now: DateTime<Utc>) -> Result<(), StoreError> {
+        save_engagement(&mut self.tx, self.account, rows, now).await
+    }
+
+    async fn get_engagement(&mut self, message: MessageId) -> Result<Option<Engagement>, StoreError> {
+        get_engagement(&mut self.tx, self.account, message).await
+    }
+
+    async fn stop_lead_enrollments(&mut self, lead: LeadId, reason: &str, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        stop_lead_enrollments(&mut self.tx, self.account, lead, reason, now).await
+    }
 }
 
 pub struct SqlSystemTx {
@@ -631,5 +659,58 @@ impl SystemTx for SqlSystemTx {
 
     async fn insert_alert(&mut self, alert: &NewAlert, now: DateTime<Utc>) -> Result<(), StoreError> {
         insert_alert(&mut self.tx, alert, now).await
+    }
+
+    async fn locate_messages(
+        &mut self,
+        ids: &[MessageId],
+        provider_ids: &[String],
+    ) -> Result<Vec<MessageLocation>, StoreError> {
+        locate_messages(&mut self.tx, ids, provider_ids).await
+    }
+
+    async fn locate_messages_by_rfc_ids(&mut self, rfc_ids: &[String]) -> Result<Vec<MessageLocation>, StoreError> {
+        locate_messages_by_rfc_ids(&mut self.tx, rfc_ids).await
+    }
+
+    async fn latest_message_to(
+        &mut self,
+        address: &str,
+        channels: &[Channel],
+        accounts: Option<&[AccountId]>,
+    ) -> Result<Option<MessageLocation>, StoreError> {
+        latest_message_to(&mut self.tx, address, channels, accounts).await
+    }
+
+    async fn accounts_with_identity(&mut self, channel: Channel, address: &str) -> Result<Vec<AccountId>, StoreError> {
+        accounts_with_identity(&mut self.tx, channel, address).await
+    }
+
+    async fn insert_system_receipts(&mut self, receipts: &[NewReceipt], now: DateTime<Utc>) -> Result<Vec<Uuid>, StoreError> {
+        insert_receipts(&mut self.tx, None, receipts, now).await
+    }
+
+    async fn receipt_exists(&mut self, provider: WebhookProvider, dedup_key: &str) -> Result<bool, StoreError> {
+        receipt_exists(&mut self.tx, provider, dedup_key).await
+    }
+
+    async fn insert_webhook_payload(&mut self, payload: &NewWebhookPayload, now: DateTime<Utc>) -> Result<(), StoreError> {
+        insert_webhook_payload(&mut self.tx, payload, now).await
+    }
+
+    async fn get_webhook_payload(&mut self, id: Uuid) -> Result<Option<WebhookPayload>, StoreError> {
+        get_webhook_payload(&mut self.tx, id).await
+    }
+
+    async fn mark_webhook_payload_processed(&mut self, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+        mark_webhook_payload_processed(&mut self.tx, id, now).await
+    }
+
+    async fn record_webhook_rejection(&mut self, rejection: &WebhookRejection, now: DateTime<Utc>) -> Result<(), StoreError> {
+        record_webhook_rejection(&mut self.tx, rejection, now).await
+    }
+
+    async fn list_webhook_rejections(&mut self, limit: u32) -> Result<Vec<RejectionCount>, StoreError> {
+        list_webhook_rejections(&mut self.tx, limit).await
     }
 }
