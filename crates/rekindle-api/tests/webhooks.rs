@@ -6,6 +6,8 @@
 
 mod common;
 
+#[path = "webhooks/fixture_replies.rs"]
+mod fixture_replies;
 #[path = "webhooks/inbound.rs"]
 mod inbound;
 #[path = "webhooks/limits.rs"]
