@@ -223,3 +223,12 @@ mod tests {
         assert_eq!(char_count("Grüße 李"), 7);
     }
 }
+
+/// Returns the English name of `month` (1 to 12), or an empty string for
+/// any other number.
+pub fn month_name(month: u32) -> &'static str {
+    u8::try_from(month)
+        .ok()
+        .and_then(|number| chrono::Month::try_from(number).ok())
+        .map_or("", |month| month.name())
+}

@@ -7,13 +7,12 @@
 //! Lowercase hex survives mail servers that change the letter case of local
 //! parts, and the whole local part stays within RFC 5321's 64 characters.
 
-use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use rekindle_domain::MessageId;
 use sha2::Sha256;
 use uuid::Uuid;
 
-use super::{HKDF_SALT, LinkSignerError, MIN_SECRET_BYTES};
+use super::LinkSignerError;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -52,17 +51,7 @@ impl ReplyAddressSigner {
     /// Derives the reply-address key from `master_secret`, which must be at
     /// least `MIN_SECRET_BYTES` long.
     pub fn new(master_secret: &[u8]) -> Result<Self, LinkSignerError> {
-        if master_secret.len() < MIN_SECRET_BYTES {
-            return Err(LinkSignerError::WeakSecret {
-                actual: master_secret.len(),
-                minimum: MIN_SECRET_BYTES,
-            });
-        }
-        let hkdf = Hkdf::<Sha256>::new(Some(HKDF_SALT), master_secret);
-        let mut key = [0u8; 32];
-        hkdf.expand(KEY_INFO, &mut key)
-            .expect("32 bytes is within the HKDF-SHA256 output limit");
-        let mac = HmacSha256::new_from_slice(&key).expect("HMAC accepts keys of any length");
+        let mac = super::derived_mac(master_secret, KEY_INFO)?;
         Ok(Self { mac })
     }
 

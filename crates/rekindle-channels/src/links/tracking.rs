@@ -16,14 +16,13 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use rekindle_domain::{AccountId, MessageId};
 use sha2::Sha256;
 use url::Url;
 use uuid::Uuid;
 
-use super::{HKDF_SALT, LinkSignerError, MIN_SECRET_BYTES, TokenError};
+use super::{LinkSignerError, TokenError};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -75,17 +74,7 @@ impl TrackingSigner {
     /// Derives the tracking key from `master_secret`, which must be at least
     /// `MIN_SECRET_BYTES` long.
     pub fn new(master_secret: &[u8]) -> Result<Self, LinkSignerError> {
-        if master_secret.len() < MIN_SECRET_BYTES {
-            return Err(LinkSignerError::WeakSecret {
-                actual: master_secret.len(),
-                minimum: MIN_SECRET_BYTES,
-            });
-        }
-        let hkdf = Hkdf::<Sha256>::new(Some(HKDF_SALT), master_secret);
-        let mut key = [0u8; 32];
-        hkdf.expand(KEY_INFO, &mut key)
-            .expect("32 bytes is within the HKDF-SHA256 output limit");
-        let mac = HmacSha256::new_from_slice(&key).expect("HMAC accepts keys of any length");
+        let mac = super::derived_mac(master_secret, KEY_INFO)?;
         Ok(Self { mac })
     }
 

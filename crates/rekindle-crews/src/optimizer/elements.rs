@@ -18,21 +18,6 @@ pub const FACT_JOB_TITLE: &str = "fact:job_title";
 /// The month of the last contact ("back in March") appears in the message.
 pub const FACT_LAST_CONTACT_MONTH: &str = "fact:last_contact_month";
 
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
 /// Lists the personalisation elements of one message, as report keys.
 ///
 /// `hook:<kind>` is the researcher's hook that the writer was given to open
@@ -84,9 +69,7 @@ fn last_contact_month(request: &WriterRequest) -> Option<String> {
         .lead
         .last_contacted_at
         .filter(|at| *at <= request.now)?;
-    MONTHS
-        .get(last.month0() as usize)
-        .map(|month| (*month).to_owned())
+    Some(crate::text::month_name(last.month()).to_owned())
 }
 
 /// Checks that `needle` occurs in `text` between word boundaries, so that

@@ -17,21 +17,6 @@ const MAX_SENDER_CHARS: usize = 60;
 /// could name the current month, and a longer one would need the year.
 const MONTH_NAME_DAYS: std::ops::RangeInclusive<i64> = 45..=300;
 
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
 /// Facts for the phrase pools: every string here is clean and link-free.
 pub(crate) struct MessageFacts {
     pub name: Option<String>,
@@ -98,7 +83,7 @@ fn last_month(request: &WriterRequest) -> Option<&'static str> {
     if !MONTH_NAME_DAYS.contains(&days) {
         return None;
     }
-    MONTHS.get(last.month0() as usize).copied()
+    Some(crate::text::month_name(last.month()))
 }
 
 /// Words that often open an imported signal ("Raised a Series B in October")

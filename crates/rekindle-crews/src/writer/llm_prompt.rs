@@ -185,7 +185,7 @@ fn lead_block(request: &WriterRequest) -> DataBlock {
             let months = (request.now - at).num_days() / 30;
             format!(
                 "{} {} (about {months} months ago)",
-                month_name(at.month()),
+                crate::text::month_name(at.month()),
                 at.year()
             )
         });
@@ -269,25 +269,4 @@ fn hook_text(hook: &Hook) -> String {
         Hook::Role { title } => format!("only the lead's role is known: {title}"),
         Hook::General => "nothing specific is known".to_owned(),
     }
-}
-
-fn month_name(month: u32) -> &'static str {
-    const MONTHS: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    MONTHS
-        .get(month.saturating_sub(1) as usize)
-        .copied()
-        .unwrap_or("")
 }
