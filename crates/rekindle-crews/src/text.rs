@@ -161,6 +161,15 @@ pub fn blank_phrase(normalised: &mut String, phrase: &str) -> bool {
     true
 }
 
+/// Returns the English name of `month` (1 to 12), or an empty string for
+/// any other number.
+pub fn month_name(month: u32) -> &'static str {
+    u8::try_from(month)
+        .ok()
+        .and_then(|number| chrono::Month::try_from(number).ok())
+        .map_or("", |month| month.name())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,13 +231,4 @@ mod tests {
         assert_eq!(word_count(" Hi  Anna,\nhow are you? "), 5);
         assert_eq!(char_count("Grüße 李"), 7);
     }
-}
-
-/// Returns the English name of `month` (1 to 12), or an empty string for
-/// any other number.
-pub fn month_name(month: u32) -> &'static str {
-    u8::try_from(month)
-        .ok()
-        .and_then(|number| chrono::Month::try_from(number).ok())
-        .map_or("", |month| month.name())
 }

@@ -242,6 +242,25 @@ impl fmt::Debug for LinkSigner {
     }
 }
 
+/// Derives an HMAC-SHA256 key for one use (`info`) from `master_secret`, which
+/// must be at least `MIN_SECRET_BYTES` long.
+pub(crate) fn derived_mac(
+    master_secret: &[u8],
+    info: &[u8],
+) -> Result<HmacSha256, LinkSignerError> {
+    if master_secret.len() < MIN_SECRET_BYTES {
+        return Err(LinkSignerError::WeakSecret {
+            actual: master_secret.len(),
+            minimum: MIN_SECRET_BYTES,
+        });
+    }
+    let hkdf = Hkdf::<Sha256>::new(Some(HKDF_SALT), master_secret);
+    let mut key = [0u8; 32];
+    hkdf.expand(info, &mut key)
+        .expect("32 bytes is within the HKDF-SHA256 output limit");
+    Ok(HmacSha256::new_from_slice(&key).expect("HMAC accepts keys of any length"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,23 +317,4 @@ mod tests {
         assert!(text.starts_with("LinkSigner {"), "{text}");
         assert!(!text.contains("macs"), "{text}");
     }
-}
-
-/// Derives an HMAC-SHA256 key for one use (`info`) from `master_secret`, which
-/// must be at least `MIN_SECRET_BYTES` long.
-pub(crate) fn derived_mac(
-    master_secret: &[u8],
-    info: &[u8],
-) -> Result<HmacSha256, LinkSignerError> {
-    if master_secret.len() < MIN_SECRET_BYTES {
-        return Err(LinkSignerError::WeakSecret {
-            actual: master_secret.len(),
-            minimum: MIN_SECRET_BYTES,
-        });
-    }
-    let hkdf = Hkdf::<Sha256>::new(Some(HKDF_SALT), master_secret);
-    let mut key = [0u8; 32];
-    hkdf.expand(info, &mut key)
-        .expect("32 bytes is within the HKDF-SHA256 output limit");
-    Ok(HmacSha256::new_from_slice(&key).expect("HMAC accepts keys of any length"))
 }
