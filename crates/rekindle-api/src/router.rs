@@ -14,8 +14,8 @@ use crate::auth::{api_keys, authenticate, sessions, users};
 use crate::middleware::{client_ip, deadline, problems, rate_limit, request_id, security_headers};
 use crate::openapi::ApiDoc;
 use crate::routes::{
-    account, analytics, audit, campaigns, health, imports, jobs, leads, messages, replies,
-    sending_identities, suppressions,
+    account, analytics, audit, campaigns, crew_runs, health, icp, imports, jobs, lead_outcomes,
+    leads, messages, replies, sending_identities, suppressions,
 };
 use crate::state::ApiState;
 
@@ -116,6 +116,8 @@ fn api_routes(state: &ApiState) -> OpenApiRouter {
         ))
         .routes(routes!(leads::list_signals))
         .routes(routes!(leads::record_consent))
+        .routes(routes!(lead_outcomes::set_lead_status))
+        .routes(routes!(icp::get_icp))
         .routes(routes!(imports::list_imports))
         .routes(routes!(imports::get_import))
         .routes(routes!(imports::list_rows))
@@ -153,6 +155,8 @@ fn api_routes(state: &ApiState) -> OpenApiRouter {
             sending_identities::update_identity,
             sending_identities::delete_identity
         ))
+        .routes(routes!(crew_runs::list_crew_runs))
+        .routes(routes!(crew_runs::get_crew_run))
         .routes(routes!(jobs::list_jobs))
         .routes(routes!(jobs::retry_job))
         .routes(routes!(jobs::discard_job))
@@ -164,6 +168,7 @@ fn api_routes(state: &ApiState) -> OpenApiRouter {
         .routes(routes!(leads::score_lead))
         .routes(routes!(campaigns::preview))
         .routes(routes!(campaigns::launch))
+        .routes(routes!(crew_runs::retry_crew_run))
         .route_layer(from_fn_with_state(state.clone(), rate_limit::ai))
         .route_layer(deadline);
 

@@ -14,6 +14,7 @@
 pub mod compliance;
 pub mod crew;
 pub mod cues;
+pub mod icp;
 pub mod lead_text;
 pub mod quality;
 pub mod reply_classifier;
@@ -37,6 +38,7 @@ pub use crew::{
     ReactivationCrew,
 };
 pub use cues::NoteCue;
+pub use icp::{IcpMatch, IdealCustomerProfile, derive_profile, match_lead};
 pub use quality::{QualityGate, QualityInput, QualityIssue, QualityReport, check_quality};
 pub use reply_classifier::{ClassifiedReply, LlmReplyClassifier, ReplyInput, classify_offline};
 pub use researcher::{Hook, Research, Researcher, ResearcherInput, Signal, research};

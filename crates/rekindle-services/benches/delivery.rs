@@ -76,11 +76,8 @@ async fn main() -> anyhow::Result<()> {
             .await?
             .context("no PostgreSQL")?;
         let postgres: Arc<dyn Store> = Arc::new(
-            rekindle_store_postgres::PostgresStore::connect(
-                &database.app_url,
-                (loops + 4) as u32,
-            )
-            .await?,
+            rekindle_store_postgres::PostgresStore::connect(&database.app_url, (loops + 4) as u32)
+                .await?,
         );
         let rate = run(postgres, &provider, dir.path(), &shape).await?;
         println!("| PostgreSQL | {rate:.0} | {:.2} |", rate / ideal);

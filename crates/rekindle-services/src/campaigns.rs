@@ -21,24 +21,82 @@ pub async fn create_campaign(
     actor: &Actor,
     spec: &CampaignSpec,
 ) -> Result<(Campaign, Vec<Step>), ServiceError> {
+    create_campaign_with(app, account, actor, spec, false).await
+}
+
+/// Creates a campaign that, once active, takes dormant leads from the
+/// periodic scan when `takes_dormant_leads` is set.
+pub async fn create_campaign_with(
+    app: &App,
+    account: AccountId,
+    actor: &Actor,
+    spec: &CampaignSpec,
+    takes_dormant_leads: bool,
+) -> Result<(Campaign, Vec<Step>), ServiceError> {
     spec.validate()
         .map_err(|e| ServiceError::Invalid(e.to_string()))?;
     let now = Utc::now();
     let mut tx = app.store.begin(account).await?;
-    let created = tx.create_campaign(CampaignId::new(), spec, now).await?;
+    let (mut campaign, steps) = tx.create_campaign(CampaignId::new(), spec, now).await?;
+    if takes_dormant_leads {
+        let changes = CampaignChanges {
+            takes_dormant_leads: Some(true),
+            ..CampaignChanges::default()
+        };
+        campaign = tx.update_campaign(campaign.id, &changes, now).await?;
+    }
     tx.append_audit(
         &AuditRecord::new(
             actor.clone(),
             "campaign.create",
             "campaign",
-            Some(created.0.id.to_string()),
+            Some(campaign.id.to_string()),
         )
-        .with_changes(json!({ "name": spec.name, "steps": spec.steps.len(), "tone": spec.tone })),
+        .with_changes(json!({
+            "name": spec.name,
+            "steps": spec.steps.len(),
+            "tone": spec.tone,
+            "takes_dormant_leads": takes_dormant_leads,
+        })),
         now,
     )
     .await?;
     tx.commit().await?;
-    Ok(created)
+    Ok((campaign, steps))
+}
+
+/// Sets whether the campaign takes dormant leads from the periodic scan. It
+/// can change in any status; the scan only fills active campaigns.
+pub async fn set_takes_dormant_leads(
+    app: &App,
+    account: AccountId,
+    actor: &Actor,
+    campaign_id: CampaignId,
+    takes_dormant_leads: bool,
+) -> Result<Campaign, ServiceError> {
+    let now = Utc::now();
+    let mut tx = app.store.begin(account).await?;
+    tx.get_campaign(campaign_id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("campaign", campaign_id))?;
+    let changes = CampaignChanges {
+        takes_dormant_leads: Some(takes_dormant_leads),
+        ..CampaignChanges::default()
+    };
+    let campaign = tx.update_campaign(campaign_id, &changes, now).await?;
+    tx.append_audit(
+        &AuditRecord::new(
+            actor.clone(),
+            "campaign.update",
+            "campaign",
+            Some(campaign_id.to_string()),
+        )
+        .with_changes(json!({ "takes_dormant_leads": takes_dormant_leads })),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(campaign)
 }
 
 pub async fn enroll_leads(

@@ -12,6 +12,8 @@ use rekindle_domain::throttle::ThrottleSettings;
 use rekindle_store::Store;
 use tokio::sync::Semaphore;
 
+use crate::ai::AiAgents;
+
 /// Settings the services need from the configuration.
 #[derive(Debug, Clone)]
 pub struct AppSettings {
@@ -72,7 +74,12 @@ pub struct App {
     pub sms: Arc<dyn SmsTransport>,
     /// WhatsApp messages: the same interface as SMS, its own transport.
     pub whatsapp: Arc<dyn SmsTransport>,
+    /// The reactivation crew: its time limits, lead concurrency and its own
+    /// (offline) writer. With an LLM configured, each batch runs with its
+    /// account's LLM writer from `ai` instead.
     pub crew: Arc<ReactivationCrew>,
+    /// The LLM writer and reply classifier per account, or the offline ones.
+    pub ai: AiAgents,
     pub links: Arc<LinkSigner>,
     pub reply_addresses: Arc<ReplyAddressSigner>,
     /// Permits for provider calls, `settings.send_concurrency` of them. A send
@@ -99,6 +106,7 @@ impl App {
             sms: Arc::new(OutboxSmsTransport::new(outbox.join("sms"))),
             whatsapp: Arc::new(OutboxSmsTransport::new(outbox.join("whatsapp"))),
             crew: Arc::new(ReactivationCrew::offline(CrewConfig::default())),
+            ai: AiAgents::offline(),
             links: Arc::new(links),
             reply_addresses: Arc::new(reply_addresses),
             send_slots: Arc::new(Semaphore::new(settings.send_concurrency.max(1))),

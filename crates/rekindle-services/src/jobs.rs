@@ -5,7 +5,7 @@ use rekindle_domain::{AccountId, CampaignId, EnrollmentId, ErrorClass, ImportId,
 use rekindle_store::Job;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use crate::{App, ServiceError, crew, delivery, import, sequence, uploads};
+use crate::{App, ServiceError, crew, delivery, dormant, icp, import, sequence, uploads};
 use chrono::Utc;
 
 /// Job that writes and schedules one campaign step for a batch of enrollments.
@@ -40,9 +40,20 @@ pub struct SendMessagePayload {
 
 /// Runs one claimed job.
 pub async fn dispatch(app: &App, job: &Job) -> Result<(), ServiceError> {
-    if job.kind == RESUME_PAUSED_JOB {
-        sequence::resume_paused(app, job.run_at.max(Utc::now())).await?;
-        return Ok(());
+    match job.kind.as_str() {
+        RESUME_PAUSED_JOB => {
+            sequence::resume_paused(app, job.run_at.max(Utc::now())).await?;
+            return Ok(());
+        }
+        dormant::DORMANT_SCAN_JOB => {
+            dormant::scan_dormant_leads(app, Utc::now()).await?;
+            return Ok(());
+        }
+        icp::ICP_REFRESH_JOB => {
+            icp::refresh_profiles(app, Utc::now()).await?;
+            return Ok(());
+        }
+        _ => {}
     }
     let account = job.account_id.ok_or_else(|| ServiceError::Classified {
         class: ErrorClass::Permanent,

@@ -53,14 +53,20 @@ pub struct CampaignInput {
     pub window: Option<WindowView>,
     /// 1 to 10 steps.
     pub steps: Vec<StepInput>,
+    /// While the campaign is active, the periodic dormant-lead scan enrolls
+    /// leads idle 30 to 365 days into it; false when absent.
+    pub takes_dormant_leads: Option<bool>,
 }
 
+/// Changes to a campaign. Name, tone and window change only while it is a
+/// draft; `takes_dormant_leads` changes in any status.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignUpdate {
     pub name: Option<String>,
     pub tone: Option<String>,
     pub window: Option<WindowView>,
+    pub takes_dormant_leads: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -80,6 +86,8 @@ pub struct CampaignView {
     pub status: String,
     pub tone: String,
     pub window: WindowView,
+    /// The dormant-lead scan enrolls idle leads while the campaign is active.
+    pub takes_dormant_leads: bool,
     pub created_at: DateTime<Utc>,
     pub launched_at: Option<DateTime<Utc>>,
     /// Present on single-campaign responses.
@@ -175,6 +183,7 @@ fn campaign_view(campaign: Campaign, steps: Option<Vec<Step>>) -> CampaignView {
         status: campaign.status.as_str().to_owned(),
         tone: campaign.tone.as_str().to_owned(),
         window: window_view(&campaign.window),
+        takes_dormant_leads: campaign.takes_dormant_leads,
         created_at: campaign.created_at,
         launched_at: campaign.launched_at,
         steps: steps.map(|steps| {
@@ -312,8 +321,14 @@ pub async fn create_campaign(
         },
         steps: parse_steps(&input.steps)?,
     };
-    let (campaign, steps) =
-        service::create_campaign(&state.app, caller.account, &caller.actor(), &spec).await?;
+    let (campaign, steps) = service::create_campaign_with(
+        &state.app,
+        caller.account,
+        &caller.actor(),
+        &spec,
+        input.takes_dormant_leads.unwrap_or(false),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(campaign_view(campaign, Some(steps))),
@@ -350,15 +365,30 @@ pub async fn update_campaign(
             .transpose()?,
         tone: parse_tone(input.tone.as_deref())?,
         window: input.window.as_ref().map(parse_window).transpose()?,
+        takes_dormant_leads: None,
     };
-    service::update_campaign(
-        &state.app,
-        caller.account,
-        &caller.actor(),
-        CampaignId(id),
-        &changes,
-    )
-    .await?;
+    let content_changes =
+        changes.name.is_some() || changes.tone.is_some() || changes.window.is_some();
+    if content_changes || input.takes_dormant_leads.is_none() {
+        service::update_campaign(
+            &state.app,
+            caller.account,
+            &caller.actor(),
+            CampaignId(id),
+            &changes,
+        )
+        .await?;
+    }
+    if let Some(takes) = input.takes_dormant_leads {
+        service::set_takes_dormant_leads(
+            &state.app,
+            caller.account,
+            &caller.actor(),
+            CampaignId(id),
+            takes,
+        )
+        .await?;
+    }
     Ok(Json(load(&state, &caller, CampaignId(id)).await?))
 }
 

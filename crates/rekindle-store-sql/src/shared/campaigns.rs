@@ -1,6 +1,7 @@
 // Campaign, step and enrollment queries, shared by both backends.
 
-const CAMPAIGN_COLUMNS: &str = "id, name, status, tone, sending_window, created_at, launched_at";
+const CAMPAIGN_COLUMNS: &str =
+    "id, name, status, tone, sending_window, takes_dormant_leads, created_at, launched_at";
 const ENROLLMENT_COLUMNS: &str =
     "id, campaign_id, lead_id, status, current_step, next_run_at, stop_reason";
 
@@ -14,6 +15,7 @@ fn campaign_from_row(row: &DbRow) -> Result<Campaign, StoreError> {
         status: parse_enum(&status)?,
         tone: parse_enum(&tone)?,
         window: window.0,
+        takes_dormant_leads: row.try_get("takes_dormant_leads").map_err(map_error)?,
         created_at: row.try_get("created_at").map_err(map_error)?,
         launched_at: row.try_get("launched_at").map_err(map_error)?,
     })
@@ -99,6 +101,7 @@ async fn create_campaign(
         status: CampaignStatus::Draft,
         tone: spec.tone,
         window: spec.window.clone(),
+        takes_dormant_leads: false,
         created_at: now,
         launched_at: None,
     };
@@ -315,7 +318,8 @@ async fn update_campaign(
 ) -> Result<Campaign, StoreError> {
     let sql = format!(
         "UPDATE campaigns SET name = COALESCE($3, name), tone = COALESCE($4, tone), \
-         sending_window = COALESCE($5, sending_window), updated_at = $6 \
+         sending_window = COALESCE($5, sending_window), \
+         takes_dormant_leads = COALESCE($7, takes_dormant_leads), updated_at = $6 \
          WHERE account_id = $1 AND id = $2 RETURNING {CAMPAIGN_COLUMNS}"
     );
     let row = sqlx::query(AssertSqlSafe(sql))
@@ -325,6 +329,7 @@ async fn update_campaign(
         .bind(changes.tone.map(Tone::as_str))
         .bind(changes.window.as_ref().map(Json))
         .bind(micros(now))
+        .bind(changes.takes_dormant_leads)
         .fetch_optional(conn)
         .await
         .map_err(map_error)?;
