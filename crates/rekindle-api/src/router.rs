@@ -15,8 +15,8 @@ use crate::middleware::{client_ip, deadline, problems, rate_limit, request_id, s
 use crate::openapi::ApiDoc;
 use crate::routes::webhooks::{inbound_email, sendgrid, stripe, tracking, twilio};
 use crate::routes::{
-    account, alerts, analytics, audit, campaigns, health, imports, jobs, leads, meetings, messages,
-    replies, sending_identities, suppressions,
+    account, alerts, analytics, audit, campaigns, crew_runs, health, icp, imports, jobs,
+    lead_outcomes, leads, meetings, messages, replies, sending_identities, suppressions,
 };
 use crate::settings::{STRIPE_BODY_LIMIT, TWILIO_BODY_LIMIT};
 use crate::state::ApiState;
@@ -125,6 +125,8 @@ fn api_routes(state: &ApiState) -> OpenApiRouter {
         ))
         .routes(routes!(leads::list_signals))
         .routes(routes!(leads::record_consent))
+        .routes(routes!(lead_outcomes::set_lead_status))
+        .routes(routes!(icp::get_icp))
         .routes(routes!(imports::list_imports))
         .routes(routes!(imports::get_import))
         .routes(routes!(imports::list_rows))
@@ -164,6 +166,8 @@ fn api_routes(state: &ApiState) -> OpenApiRouter {
             sending_identities::update_identity,
             sending_identities::delete_identity
         ))
+        .routes(routes!(crew_runs::list_crew_runs))
+        .routes(routes!(crew_runs::get_crew_run))
         .routes(routes!(jobs::list_jobs))
         .routes(routes!(jobs::retry_job))
         .routes(routes!(jobs::discard_job))
@@ -175,6 +179,7 @@ fn api_routes(state: &ApiState) -> OpenApiRouter {
         .routes(routes!(leads::score_lead))
         .routes(routes!(campaigns::preview))
         .routes(routes!(campaigns::launch))
+        .routes(routes!(crew_runs::retry_crew_run))
         .route_layer(from_fn_with_state(state.clone(), rate_limit::ai))
         .route_layer(deadline);
 

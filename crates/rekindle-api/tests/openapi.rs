@@ -193,6 +193,60 @@ async fn responses_match_their_documented_schemas() {
         "application/json",
         &body,
     );
+    server
+        .post(&owner, &format!("/api/v1/campaigns/{id}/launch"), json!({}))
+        .await;
+    server.run_jobs().await;
+    let body: Value = server
+        .get(&owner, "/api/v1/crew-runs")
+        .await
+        .json()
+        .await
+        .unwrap();
+    check(
+        &doc,
+        "get",
+        "/api/v1/crew-runs",
+        200,
+        "application/json",
+        &body,
+    );
+    let run_id = body["items"][0]["id"]
+        .as_str()
+        .expect("a crew run")
+        .to_owned();
+    let body: Value = server
+        .get(&owner, &format!("/api/v1/crew-runs/{run_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    check(
+        &doc,
+        "get",
+        "/api/v1/crew-runs/{id}",
+        200,
+        "application/json",
+        &body,
+    );
+    let body: Value = server
+        .put(
+            &owner,
+            &format!("/api/v1/leads/{lead}/status"),
+            json!({ "status": "won" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    check(
+        &doc,
+        "put",
+        "/api/v1/leads/{id}/status",
+        200,
+        "application/json",
+        &body,
+    );
     let body: Value = server
         .get(&owner, "/api/v1/account")
         .await

@@ -54,6 +54,16 @@ async fn seed_account_a(server: &TestServer, a: &common::Session) -> HashMap<&'s
         .as_str()
         .expect("a message was written")
         .to_owned();
+    let crew_runs: Value = server
+        .get(a, "/api/v1/crew-runs")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let crew_run_id = crew_runs["items"][0]["id"]
+        .as_str()
+        .expect("the launch stored a crew run")
+        .to_owned();
 
     let form = reqwest::multipart::Form::new().part(
         "file",
@@ -111,6 +121,7 @@ async fn seed_account_a(server: &TestServer, a: &common::Session) -> HashMap<&'s
     ids.insert("/api/v1/leads/", lead);
     ids.insert("/api/v1/campaigns/", campaign_id);
     ids.insert("/api/v1/messages/", message_id);
+    ids.insert("/api/v1/crew-runs/", crew_run_id);
     ids.insert(
         "/api/v1/imports/",
         upload["import_id"].as_str().unwrap().to_owned(),
@@ -153,6 +164,7 @@ async fn every_id_route_hides_other_accounts(harness: &Harness) {
                 p if p.ends_with("/enrollments") => json!({ "lead_ids": [ids["/api/v1/leads/"]] }),
                 p if p.ends_with("/preview") => json!({ "lead_ids": [ids["/api/v1/leads/"]] }),
                 p if p.ends_with("/consent") => json!({ "basis": "consent", "source": "test" }),
+                p if p.ends_with("/status") => json!({ "status": "won" }),
                 _ => json!({}),
             };
             let response = server
@@ -189,6 +201,7 @@ async fn every_id_route_hides_other_accounts(harness: &Harness) {
         "/api/v1/replies",
         "/api/v1/alerts",
         "/api/v1/meetings",
+        "/api/v1/crew-runs",
     ] {
         let page: Value = server.get(&b, path).await.json().await.unwrap();
         assert_eq!(page["items"], json!([]), "{path} as account B: {page}");

@@ -2,6 +2,15 @@
 //! per-lead isolation. A lead that fails a stage is reported with the stage and
 //! the reason; the other leads go on. Nothing here touches the database: the
 //! caller stores the returned outcomes and stage records.
+//!
+//! A batch runs in two phases. The scorer, researcher, writer and subject
+//! optimizer run for up to [`CrewConfig::lead_concurrency`] leads at once,
+//! each lead in its own task, because the writer may wait on an LLM. The
+//! scheduler, compliance gate and quality gate then run lead by lead in input
+//! order, so the send stagger follows the input order.
+
+mod drafting;
+mod inputs;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,26 +19,26 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use rekindle_domain::campaign::SendingWindow;
 use rekindle_domain::lead::{LeadSnapshot, SignalInput};
-use rekindle_domain::scheduling::effective_zone;
-use rekindle_domain::{Channel, ConsentBasis, LeadId, LeadStatus, Tone};
+use rekindle_domain::{Channel, ConsentBasis, LeadId, Tone};
 use serde::Serialize;
 use tokio::time::Instant;
 
-use crate::compliance::{ComplianceGate, ComplianceInput, CompliantMessage};
-use crate::lead_text::SafeLead;
+use crate::compliance::{ComplianceGate, CompliantMessage};
 use crate::quality::{QualityGate, QualityInput, QualityReport};
-use crate::researcher::{Research, Researcher, ResearcherInput};
-use crate::scheduler::{ScheduleInput, ScheduledSend, Scheduler};
-use crate::scorer::{LeadScore, Scorer, ScorerInput};
+use crate::researcher::Research;
+use crate::scheduler::{ScheduledSend, Scheduler};
+use crate::scorer::LeadScore;
 use crate::sender::SenderIdentity;
 use crate::stage::{Stage, StageError, StageRecord, run_stage};
-use crate::subject_optimizer::{SubjectInput, SubjectOptimizer, SubjectVariants};
-use crate::writer::{Draft, MessageWriter, OfflineWriter, WriterRequest, WriterStage};
+use crate::subject_optimizer::SubjectVariants;
+use crate::writer::{MessageWriter, OfflineWriter};
+use drafting::Drafted;
+use inputs::{compliance_input, schedule_input};
 
 /// Name recorded for a lead that never started because the run budget was spent.
 pub const CREW_STAGE_NAME: &str = "crew";
 
-/// Time limits of a crew run.
+/// Time limits and concurrency of a crew run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CrewConfig {
     /// Limit for one stage of one lead; expiry is a transient error.
@@ -37,15 +46,20 @@ pub struct CrewConfig {
     /// Limit for the whole batch. Leads not started when it is spent fail with
     /// a transient error, so the worker can retry them in a later run.
     pub run_budget: Duration,
+    /// Leads of one batch drafted at the same time. An LLM writer waits on
+    /// the provider, so this bounds one batch's calls in flight; the LLM
+    /// client's own caps bound them across batches. Zero counts as one.
+    pub lead_concurrency: usize,
 }
 
 impl Default for CrewConfig {
-    /// 30 s per stage, which leaves room for an LLM call, and 10 minutes per
-    /// batch of 50 leads.
+    /// 30 s per stage, which leaves room for an LLM call, 10 minutes per
+    /// batch of 50 leads, and 8 leads at once.
     fn default() -> Self {
         Self {
             stage_timeout: Duration::from_secs(30),
             run_budget: Duration::from_secs(600),
+            lead_concurrency: 8,
         }
     }
 }
@@ -159,37 +173,35 @@ impl ReactivationCrew {
         Self::new(Arc::new(OfflineWriter), config)
     }
 
-    /// Runs the crew for a batch. Leads run one after another, so the stagger
-    /// order follows the input order.
-    // NOTE: leads run sequentially; an LLM writer will want bounded concurrency here.
+    pub fn config(&self) -> CrewConfig {
+        self.config
+    }
+
+    /// Runs the crew for a batch with the crew's own writer.
     pub async fn run(&self, step: &CampaignStep, leads: Vec<LeadTask>) -> CrewReport {
+        self.run_with(Arc::clone(&self.writer), step, leads).await
+    }
+
+    /// Runs the crew for a batch with `writer`, such as the LLM writer of
+    /// the batch's account. Returns one run per lead, in input order.
+    pub async fn run_with(
+        &self,
+        writer: Arc<dyn MessageWriter>,
+        step: &CampaignStep,
+        leads: Vec<LeadTask>,
+    ) -> CrewReport {
         let started = Instant::now();
+        let step = Arc::new(step.clone());
+        let drafted = drafting::draft_all(writer, &step, leads, self.config, started).await;
+
         let mut next_send_index = step.first_send_index;
-        let mut runs = Vec::with_capacity(leads.len());
-
-        for task in leads {
-            let lead_id = task.lead.id;
-            if started.elapsed() >= self.config.run_budget {
-                runs.push(budget_spent(lead_id, self.config.run_budget));
-                continue;
-            }
-
-            let mut pipeline = LeadPipeline::new(self.config.stage_timeout);
-            let outcome = match self
-                .prepare(&mut pipeline, step, &task, &mut next_send_index)
-                .await
-            {
-                Ok(prepared) => LeadOutcome::Prepared(Box::new(prepared)),
-                Err((stage, error)) => {
-                    tracing::warn!(lead_id = %lead_id, stage, class = %error.class, "crew stage failed for lead");
-                    LeadOutcome::Failed { stage, error }
-                }
+        let mut runs = Vec::with_capacity(drafted.len());
+        for lead in drafted {
+            let run = match lead {
+                Drafted::Ready(ready) => finish(*ready, &step, &mut next_send_index).await,
+                Drafted::Stopped(run) => run,
             };
-            runs.push(LeadRun {
-                lead_id,
-                outcome,
-                stages: pipeline.records,
-            });
+            runs.push(run);
         }
 
         CrewReport {
@@ -197,60 +209,74 @@ impl ReactivationCrew {
             duration: started.elapsed(),
         }
     }
+}
 
-    /// Runs the stages for one lead. The scheduler runs before the compliance
-    /// gate because quiet hours are judged at the planned send time.
-    async fn prepare(
-        &self,
-        pipeline: &mut LeadPipeline,
-        step: &CampaignStep,
-        task: &LeadTask,
-        next_send_index: &mut u32,
-    ) -> Result<PreparedMessage, (&'static str, StageError)> {
-        let lead = &task.lead;
-        let score = pipeline.run(&Scorer, scorer_input(lead, step)).await?;
-        let research = pipeline.run(&Researcher, researcher_input(task)).await?;
+/// Runs the last stages for one drafted lead. The scheduler runs before the
+/// compliance gate because quiet hours are judged at the planned send time.
+/// A lead that failed before the scheduler took no send slot, so the stagger
+/// stays dense.
+async fn finish(
+    ready: drafting::ReadyLead,
+    step: &CampaignStep,
+    next_send_index: &mut u32,
+) -> LeadRun {
+    let drafting::ReadyLead {
+        task,
+        mut pipeline,
+        drafting,
+    } = ready;
+    let result = last_stages(&mut pipeline, &task, drafting, step, next_send_index).await;
+    lead_run(task.lead.id, result, pipeline)
+}
 
-        let writer = WriterStage::new(self.writer.as_ref());
-        let mut draft = pipeline
-            .run(&writer, writer_request(task, &research, step))
-            .await?;
+async fn last_stages(
+    pipeline: &mut LeadPipeline,
+    task: &LeadTask,
+    drafting: drafting::Drafting,
+    step: &CampaignStep,
+    next_send_index: &mut u32,
+) -> Result<PreparedMessage, (&'static str, StageError)> {
+    let schedule = pipeline
+        .run(&Scheduler, schedule_input(task, step, *next_send_index))
+        .await?;
+    *next_send_index = next_send_index.saturating_add(1);
 
-        let subject_variants = if draft.channel == Channel::Email {
-            let variants = pipeline
-                .run(
-                    &SubjectOptimizer,
-                    subject_input(task, &research, &draft, step),
-                )
-                .await?;
-            draft.subject = Some(variants.subject().to_owned());
-            Some(variants)
-        } else {
-            None
-        };
+    let compliance = compliance_input(task, &drafting.research, drafting.draft, step, &schedule);
+    let message = pipeline.run(&ComplianceGate, compliance).await?;
+    let quality_input = QualityInput {
+        lead_id: task.lead.id,
+        message: message.clone(),
+        unsubscribe_url: task.unsubscribe_url.clone(),
+    };
+    let quality = pipeline.run(&QualityGate, quality_input).await?;
 
-        let schedule = pipeline
-            .run(&Scheduler, schedule_input(task, step, *next_send_index))
-            .await?;
-        *next_send_index = next_send_index.saturating_add(1);
+    Ok(PreparedMessage {
+        score: drafting.score,
+        research: drafting.research,
+        subject_variants: drafting.subject_variants,
+        message,
+        schedule,
+        quality,
+    })
+}
 
-        let compliance = compliance_input(task, &research, draft, step, &schedule);
-        let message = pipeline.run(&ComplianceGate, compliance).await?;
-        let quality_input = QualityInput {
-            lead_id: lead.id,
-            message: message.clone(),
-            unsubscribe_url: task.unsubscribe_url.clone(),
-        };
-        let quality = pipeline.run(&QualityGate, quality_input).await?;
-
-        Ok(PreparedMessage {
-            score,
-            research,
-            subject_variants,
-            message,
-            schedule,
-            quality,
-        })
+/// Turns a lead's result into its run, logging a failure.
+fn lead_run(
+    lead_id: LeadId,
+    result: Result<PreparedMessage, (&'static str, StageError)>,
+    pipeline: LeadPipeline,
+) -> LeadRun {
+    let outcome = match result {
+        Ok(prepared) => LeadOutcome::Prepared(Box::new(prepared)),
+        Err((stage, error)) => {
+            tracing::warn!(lead_id = %lead_id, stage, class = %error.class, "crew stage failed for lead");
+            LeadOutcome::Failed { stage, error }
+        }
+    };
+    LeadRun {
+        lead_id,
+        outcome,
+        stages: pipeline.records,
     }
 }
 
@@ -276,105 +302,5 @@ impl LeadPipeline {
         let (result, record) = run_stage(stage, input, self.timeout).await;
         self.records.push(record);
         result.map_err(|error| (stage.name(), error))
-    }
-}
-
-fn budget_spent(lead_id: LeadId, budget: Duration) -> LeadRun {
-    let error = StageError::transient(format!(
-        "crew run budget of {} s was spent before this lead started: retry it in a later run",
-        budget.as_secs()
-    ));
-    LeadRun {
-        lead_id,
-        outcome: LeadOutcome::Failed {
-            stage: CREW_STAGE_NAME,
-            error,
-        },
-        stages: Vec::new(),
-    }
-}
-
-fn scorer_input(lead: &LeadSnapshot, step: &CampaignStep) -> ScorerInput {
-    ScorerInput {
-        lead_id: lead.id,
-        fields: lead.fields.clone(),
-        now: step.now,
-    }
-}
-
-fn researcher_input(task: &LeadTask) -> ResearcherInput {
-    ResearcherInput {
-        lead_id: task.lead.id,
-        fields: task.lead.fields.clone(),
-        signals: task.signals.clone(),
-    }
-}
-
-fn writer_request(task: &LeadTask, research: &Research, step: &CampaignStep) -> WriterRequest {
-    WriterRequest {
-        lead_id: task.lead.id,
-        lead: task.lead.fields.clone(),
-        research: research.clone(),
-        channel: step.channel,
-        tone: step.tone,
-        step_index: step.step_index,
-        sender: step.sender.clone(),
-        now: step.now,
-        engagement: None,
-    }
-}
-
-fn subject_input(
-    task: &LeadTask,
-    research: &Research,
-    draft: &Draft,
-    step: &CampaignStep,
-) -> SubjectInput {
-    SubjectInput {
-        lead_id: task.lead.id,
-        fields: task.lead.fields.clone(),
-        hook: research.hook.clone(),
-        step_index: step.step_index,
-        draft_subject: draft.subject.clone(),
-    }
-}
-
-fn schedule_input(task: &LeadTask, step: &CampaignStep, send_index: u32) -> ScheduleInput {
-    ScheduleInput {
-        lead_id: task.lead.id,
-        channel: step.channel,
-        lead_time_zone: task.lead.fields.time_zone.clone(),
-        account_zone: step.account_zone,
-        window: step.window.clone(),
-        delay_from: task.previous_sent_at.unwrap_or(step.now),
-        delay_days: step.delay_days,
-        not_before: step.now,
-        send_index,
-        spacing: step.send_spacing,
-    }
-}
-
-fn compliance_input(
-    task: &LeadTask,
-    research: &Research,
-    draft: Draft,
-    step: &CampaignStep,
-    schedule: &ScheduledSend,
-) -> ComplianceInput {
-    let fields = &task.lead.fields;
-    let (lead_zone, _) = effective_zone(fields.time_zone.as_deref(), step.account_zone);
-    ComplianceInput {
-        lead_id: task.lead.id,
-        draft,
-        email: fields.email.clone(),
-        phone: fields.phone.clone(),
-        suppressed: task.suppressed || task.lead.status == LeadStatus::Suppressed,
-        consent: task.consent,
-        business_contact: SafeLead::from_fields(fields).company.is_some(),
-        opt_out_noted: research.opt_out_noted,
-        unsubscribe_url: task.unsubscribe_url.clone(),
-        sender: step.sender.clone(),
-        send_at: schedule.send_at,
-        lead_zone,
     }
 }

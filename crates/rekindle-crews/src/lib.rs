@@ -21,6 +21,7 @@ pub mod compliance;
 pub mod crew;
 pub mod cues;
 pub mod engagement;
+pub mod icp;
 pub mod lead_text;
 pub mod optimizer;
 pub mod quality;
@@ -46,6 +47,7 @@ pub use crew::{
     ReactivationCrew,
 };
 pub use cues::NoteCue;
+pub use icp::{IcpMatch, IdealCustomerProfile, derive_profile, match_lead};
 pub use quality::{QualityGate, QualityInput, QualityIssue, QualityReport, check_quality};
 pub use reply_classifier::{ClassifiedReply, LlmReplyClassifier, ReplyInput, classify_offline};
 pub use researcher::{Hook, Research, Researcher, ResearcherInput, Signal, research};

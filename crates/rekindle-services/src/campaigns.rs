@@ -20,11 +20,16 @@ pub const MAX_ENROLL_IDS: usize = 1000;
 pub struct CampaignOptions {
     /// Open and click tracking of the campaign's emails.
     pub tracking: bool,
+    /// While active, the campaign takes dormant leads from the periodic scan.
+    pub takes_dormant_leads: bool,
 }
 
 impl Default for CampaignOptions {
     fn default() -> Self {
-        Self { tracking: true }
+        Self {
+            tracking: true,
+            takes_dormant_leads: false,
+        }
     }
 }
 
@@ -49,32 +54,68 @@ pub async fn create_campaign_with(
         .map_err(|e| ServiceError::Invalid(e.to_string()))?;
     let now = Utc::now();
     let mut tx = app.store.begin(account).await?;
-    let mut created = tx.create_campaign(CampaignId::new(), spec, now).await?;
+    let (mut campaign, steps) = tx.create_campaign(CampaignId::new(), spec, now).await?;
     if options != CampaignOptions::default() {
         let changes = CampaignChanges {
             tracking: Some(options.tracking),
+            takes_dormant_leads: Some(options.takes_dormant_leads),
             ..CampaignChanges::default()
         };
-        created.0 = tx.update_campaign(created.0.id, &changes, now).await?;
+        campaign = tx.update_campaign(campaign.id, &changes, now).await?;
     }
     tx.append_audit(
         &AuditRecord::new(
             actor.clone(),
             "campaign.create",
             "campaign",
-            Some(created.0.id.to_string()),
+            Some(campaign.id.to_string()),
         )
         .with_changes(json!({
             "name": spec.name,
             "steps": spec.steps.len(),
             "tone": spec.tone,
             "tracking": options.tracking,
+            "takes_dormant_leads": options.takes_dormant_leads,
         })),
         now,
     )
     .await?;
     tx.commit().await?;
-    Ok(created)
+    Ok((campaign, steps))
+}
+
+/// Sets whether the campaign takes dormant leads from the periodic scan. It
+/// can change in any status; the scan only fills active campaigns.
+pub async fn set_takes_dormant_leads(
+    app: &App,
+    account: AccountId,
+    actor: &Actor,
+    campaign_id: CampaignId,
+    takes_dormant_leads: bool,
+) -> Result<Campaign, ServiceError> {
+    let now = Utc::now();
+    let mut tx = app.store.begin(account).await?;
+    tx.get_campaign(campaign_id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("campaign", campaign_id))?;
+    let changes = CampaignChanges {
+        takes_dormant_leads: Some(takes_dormant_leads),
+        ..CampaignChanges::default()
+    };
+    let campaign = tx.update_campaign(campaign_id, &changes, now).await?;
+    tx.append_audit(
+        &AuditRecord::new(
+            actor.clone(),
+            "campaign.update",
+            "campaign",
+            Some(campaign_id.to_string()),
+        )
+        .with_changes(json!({ "takes_dormant_leads": takes_dormant_leads })),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(campaign)
 }
 
 pub async fn enroll_leads(

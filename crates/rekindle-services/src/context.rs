@@ -12,6 +12,8 @@ use rekindle_domain::throttle::ThrottleSettings;
 use rekindle_store::Store;
 use tokio::sync::Semaphore;
 
+use crate::ai::AiAgents;
+
 /// Settings the services need from the configuration.
 #[derive(Debug, Clone)]
 pub struct AppSettings {
@@ -76,7 +78,12 @@ pub struct App {
     pub sms: Arc<dyn SmsTransport>,
     /// WhatsApp messages: the same interface as SMS, its own transport.
     pub whatsapp: Arc<dyn SmsTransport>,
+    /// The reactivation crew: its time limits, lead concurrency and its own
+    /// (offline) writer. With an LLM configured, each batch runs with its
+    /// account's LLM writer from `ai` instead.
     pub crew: Arc<ReactivationCrew>,
+    /// The LLM writer and reply classifier per account, or the offline ones.
+    pub ai: AiAgents,
     pub links: Arc<LinkSigner>,
     /// Signs the open pixel and click redirects of tracked emails.
     pub tracking: Arc<TrackingSigner>,
@@ -106,6 +113,7 @@ impl App {
             sms: Arc::new(OutboxSmsTransport::new(outbox.join("sms"))),
             whatsapp: Arc::new(OutboxSmsTransport::new(outbox.join("whatsapp"))),
             crew: Arc::new(ReactivationCrew::offline(CrewConfig::default())),
+            ai: AiAgents::offline(),
             links: Arc::new(links),
             tracking: Arc::new(tracking),
             reply_addresses: Arc::new(reply_addresses),

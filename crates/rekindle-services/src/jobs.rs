@@ -6,7 +6,8 @@ use rekindle_store::Job;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::{
-    App, ServiceError, crew, delivery, import, reply_actions, sequence, uploads, webhooks,
+    App, ServiceError, crew, delivery, dormant, icp, import, reply_actions, sequence, uploads,
+    webhooks,
 };
 use chrono::Utc;
 
@@ -63,6 +64,14 @@ pub async fn dispatch(app: &App, job: &Job) -> Result<Completion, ServiceError> 
     if job.kind == webhooks::RECORD_STRIPE_EVENT_JOB {
         let stored = payload::<webhooks::StoredPayloadJob>(job)?;
         webhooks::record_stripe_event(app, stored.payload_id).await?;
+        return Ok(Completion::Pending);
+    }
+    if job.kind == dormant::DORMANT_SCAN_JOB {
+        dormant::scan_dormant_leads(app, Utc::now()).await?;
+        return Ok(Completion::Pending);
+    }
+    if job.kind == icp::ICP_REFRESH_JOB {
+        icp::refresh_profiles(app, Utc::now()).await?;
         return Ok(Completion::Pending);
     }
     let account = job.account_id.ok_or_else(|| ServiceError::Classified {

@@ -4,18 +4,24 @@
 //! calling an LLM) run only in jobs.
 
 pub mod accounts;
+pub mod ai;
+pub mod ai_ledger;
 pub mod campaigns;
 pub mod circuit_alerts;
 mod context;
 pub mod crew;
+pub mod crew_runs;
 pub mod delivery;
+pub mod dormant;
 mod error;
 pub mod events;
+pub mod icp;
 pub mod import;
 pub mod inbound;
 pub mod jobs;
 pub mod replies;
 pub mod reply_actions;
+pub mod reply_classification;
 pub mod report;
 pub mod scheduler;
 pub mod send_gate;

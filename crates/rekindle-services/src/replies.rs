@@ -1,16 +1,18 @@
 //! Replies: the one path every reply takes, whether it arrives by a provider
-//! webhook, by the manual-ingest API, or from the demo. The reply, its effect on
-//! the lead, the enrollment and the message, any suppression and the audit entry
+//! webhook, by the manual-ingest API, or from the demo. The reply is
+//! classified first (`reply_classification`), outside the transaction. The
+//! reply, its effect on the lead, the enrollment and the message, any
+//! suppression, the classification's run record and the audit entry then
 //! commit together.
 
 use chrono::{DateTime, Duration, Utc};
-use rekindle_domain::replies::{Classification, classify};
+use rekindle_domain::replies::Classification;
 use rekindle_domain::*;
 use rekindle_store::*;
 use serde_json::json;
 
 use crate::reply_actions::{StoredReply, act_on_label};
-use crate::{App, ServiceError};
+use crate::{App, ServiceError, reply_classification};
 
 /// Days an out-of-office reply pauses a lead when it names no return date.
 const DEFAULT_OUT_OF_OFFICE_DAYS: i64 = 7;
@@ -41,15 +43,12 @@ pub async fn ingest_reply(
     account_id: AccountId,
     inbound: &InboundReply,
 ) -> Result<IngestedReply, ServiceError> {
+    // The LLM, when configured, is called before the transaction opens.
+    let verdict = reply_classification::classify(app, account_id, inbound).await?;
+    let classification = verdict.classified.classification.clone();
     let now = Utc::now();
     let mut tx = app.store.begin(account_id).await?;
     let (lead, message) = find_sender(&mut *tx, inbound).await?;
-    let classification = classify(
-        inbound.channel,
-        inbound.subject.as_deref(),
-        &inbound.text,
-        inbound.received_at.date_naive(),
-    );
 
     let reply_id = tx
         .insert_reply(
@@ -89,6 +88,8 @@ pub async fn ingest_reply(
         classification: &classification,
     };
     act_on_label(&mut *tx, &lead, &stored, &inbound.text, now).await?;
+    let campaign = message.as_ref().map(|m| m.campaign_id);
+    reply_classification::record_run(&mut *tx, &verdict, lead.id, campaign, inbound, now).await?;
     tx.append_audit(
         &AuditRecord::new(Actor::system("replies"), "reply.ingest", "reply", Some(reply_id.to_string()))
             .with_changes(json!({ "lead_id": lead.id, "label": classification.label, "objection": classification.objection })),

@@ -1,5 +1,6 @@
 //! Periodic work, scheduled through the jobs table so that only one worker in a
 //! fleet runs each round: the unique key keeps one queued job per kind.
+//! Each round enqueues the jobs of [`PERIODIC_JOBS`].
 
 use std::time::Duration;
 
@@ -8,17 +9,26 @@ use rekindle_store::NewJob;
 use serde_json::json;
 use tokio::sync::watch;
 
+use crate::dormant::DORMANT_SCAN_JOB;
+use crate::icp::ICP_REFRESH_JOB;
 use crate::jobs::RESUME_PAUSED_JOB;
 use crate::{App, ServiceError};
+
+/// System jobs enqueued every round: resuming paused leads, deriving ideal
+/// customer profiles (before the scan, so it enrolls by the new ranking),
+/// and the dormant-lead scan.
+pub const PERIODIC_JOBS: [&str; 3] = [RESUME_PAUSED_JOB, ICP_REFRESH_JOB, DORMANT_SCAN_JOB];
 
 /// Enqueues every periodic job that is not already queued.
 pub async fn enqueue_periodic(app: &App) -> Result<(), ServiceError> {
     let now = Utc::now();
     let mut tx = app.store.begin_system("scheduler").await?;
-    let mut job = NewJob::now(RESUME_PAUSED_JOB, json!({}));
-    job.run_at = now;
-    job.unique_key = Some(format!("system:{RESUME_PAUSED_JOB}"));
-    tx.enqueue_system_job(None, &job, now).await?;
+    for kind in PERIODIC_JOBS {
+        let mut job = NewJob::now(kind, json!({}));
+        job.run_at = now;
+        job.unique_key = Some(format!("system:{kind}"));
+        tx.enqueue_system_job(None, &job, now).await?;
+    }
     tx.commit().await?;
     Ok(())
 }

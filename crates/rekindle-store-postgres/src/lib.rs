@@ -18,6 +18,12 @@ use sqlx::{Connection, PgConnection, PgPool};
 
 mod dialect {
     pub const FOR_UPDATE: &str = " FOR UPDATE";
+    /// Locks a row against other writers without blocking inserts that
+    /// reference it: a foreign-key check takes FOR KEY SHARE, which FOR
+    /// UPDATE would wait for. Two transactions that each inserted a row
+    /// pointing at the account and then locked the account row FOR UPDATE
+    /// would deadlock.
+    pub const FOR_NO_KEY_UPDATE: &str = " FOR NO KEY UPDATE";
     pub const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
     pub const PARAM_STYLE: rekindle_store_sql::ParamStyle =
         rekindle_store_sql::ParamStyle::Numbered;
@@ -35,6 +41,11 @@ mod repo {
     include!("../../rekindle-store-sql/src/shared/messages.rs");
     include!("../../rekindle-store-sql/src/shared/jobs.rs");
     include!("../../rekindle-store-sql/src/shared/audit.rs");
+    include!("../../rekindle-store-sql/src/shared/crew_runs.rs");
+    include!("../../rekindle-store-sql/src/shared/ai_budget.rs");
+    include!("../../rekindle-store-sql/src/shared/dormant.rs");
+    include!("../../rekindle-store-sql/src/shared/batch_reads.rs");
+    include!("../../rekindle-store-sql/src/shared/batch_writes.rs");
     include!("../../rekindle-store-sql/src/shared/identity.rs");
     include!("../../rekindle-store-sql/src/shared/webhooks.rs");
     include!("../../rekindle-store-sql/src/shared/tx.rs");

@@ -19,6 +19,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 mod dialect {
     /// SQLite has no row locks; the single writer serialises transactions.
     pub const FOR_UPDATE: &str = "";
+    pub const FOR_NO_KEY_UPDATE: &str = "";
     pub const SKIP_LOCKED: &str = "";
     /// Statements built at run time use anonymous `?` parameters, because
     /// binding named or numbered ones costs a linear scan each.
@@ -39,6 +40,11 @@ mod repo {
     include!("../../rekindle-store-sql/src/shared/messages.rs");
     include!("../../rekindle-store-sql/src/shared/jobs.rs");
     include!("../../rekindle-store-sql/src/shared/audit.rs");
+    include!("../../rekindle-store-sql/src/shared/crew_runs.rs");
+    include!("../../rekindle-store-sql/src/shared/ai_budget.rs");
+    include!("../../rekindle-store-sql/src/shared/dormant.rs");
+    include!("../../rekindle-store-sql/src/shared/batch_reads.rs");
+    include!("../../rekindle-store-sql/src/shared/batch_writes.rs");
     include!("../../rekindle-store-sql/src/shared/identity.rs");
     include!("../../rekindle-store-sql/src/shared/webhooks.rs");
     include!("../../rekindle-store-sql/src/shared/tx.rs");

@@ -48,8 +48,23 @@ pub struct Lead {
     pub import_id: Option<ImportId>,
     /// The identifier of the import record that created the lead, for reports.
     pub import_ref: Option<String>,
+    /// Points added to (or taken from) the score when ranking, for the lead's
+    /// match with the account's ideal customer profile; 0 without a profile.
+    pub icp_adjustment: i32,
+    /// The reason for the adjustment, such as "matches the ideal customer
+    /// profile of 25 won deals on industry software".
+    pub icp_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Lead {
+    /// Returns the score used for ranking: the score plus the profile
+    /// adjustment, within 0 to 100. `None` for an unscored lead.
+    pub fn ranked_score(&self) -> Option<u8> {
+        self.score
+            .map(|score| (i32::from(score) + self.icp_adjustment).clamp(0, 100) as u8)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,7 +89,8 @@ pub enum LeadOrder {
     /// Oldest first (ids are UUIDv7).
     #[default]
     Created,
-    /// Highest score first, unscored leads last, ties by newest id.
+    /// Highest ranked score (score plus profile adjustment) first, unscored
+    /// leads last, ties by newest id.
     ScoreDesc,
 }
 
@@ -139,6 +155,8 @@ pub struct Campaign {
     pub window: SendingWindow,
     /// Whether emails carry the open pixel and tracked links.
     pub tracking: bool,
+    /// While active, the dormant-lead scan enrolls idle leads into it.
+    pub takes_dormant_leads: bool,
     pub created_at: DateTime<Utc>,
     pub launched_at: Option<DateTime<Utc>>,
 }
@@ -293,8 +311,36 @@ pub struct NewCrewRun {
     pub id: CrewRunId,
     pub crew: String,
     pub campaign_id: Option<CampaignId>,
+    /// The campaign step the run prepared, 1-based; `None` outside campaigns.
+    pub step_position: Option<i32>,
     pub leads_total: i32,
     pub started_at: DateTime<Utc>,
+}
+
+/// A stored crew run with totals over its stage runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CrewRun {
+    pub id: CrewRunId,
+    /// `reactivation` or `reply_classification`.
+    pub crew: String,
+    pub campaign_id: Option<CampaignId>,
+    pub step_position: Option<i32>,
+    pub status: RunStatus,
+    pub leads_total: i32,
+    pub leads_failed: i32,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// LLM tokens of all its stage runs.
+    pub tokens: i64,
+    /// Stage runs that used the offline implementation instead of the LLM.
+    pub fallbacks: i64,
+}
+
+/// Filters for listing crew runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CrewRunFilter {
+    pub campaign_id: Option<CampaignId>,
+    pub status: Option<RunStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -309,6 +355,11 @@ pub struct NewStageRun {
     pub tokens: i64,
     pub error_class: Option<ErrorClass>,
     pub error: Option<String>,
+    /// Stable reason the stage used its offline implementation instead of
+    /// the LLM, such as `budget_exceeded`; `None` when it did not.
+    pub fallback: Option<String>,
+    /// The fallback's cause in words, for the operator.
+    pub fallback_detail: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -318,7 +369,14 @@ pub struct StageRun {
     pub lead_id: Option<LeadId>,
     pub stage: String,
     pub status: RunStatus,
+    pub input_summary: String,
+    pub duration_ms: i64,
+    pub tokens: i64,
+    pub error_class: Option<ErrorClass>,
     pub error: Option<String>,
+    pub fallback: Option<String>,
+    pub fallback_detail: Option<String>,
+    pub created_at: DateTime<Utc>,
 }
 
 /// Actor behind an audited action.
@@ -455,6 +513,7 @@ pub struct CampaignChanges {
     pub window: Option<SendingWindow>,
     /// Switches open and click tracking of the campaign's emails.
     pub tracking: Option<bool>,
+    pub takes_dormant_leads: Option<bool>,
 }
 
 /// Messages per campaign step, A/B variant and status.
@@ -540,4 +599,85 @@ pub struct SendingIdentityChanges {
     pub hourly_cap: Option<u32>,
     pub daily_cap: Option<u32>,
     pub paused: Option<bool>,
+}
+
+/// The result of reserving LLM budget for one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AiReservation {
+    Reserved,
+    /// The reservation would pass the limit; nothing was reserved.
+    /// `committed_nano_usd` is the day's cost plus open reservations.
+    Exceeded {
+        committed_nano_usd: i64,
+    },
+}
+
+/// One account's LLM spending on one UTC day. Amounts are nano-dollars
+/// (10^-9 USD).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AiDailySpend {
+    pub cost_nano_usd: i64,
+    /// Reserved by calls in flight.
+    pub reserved_nano_usd: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    /// Finished requests, failed ones included.
+    pub calls: i64,
+}
+
+/// Usage of one finished LLM request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAiUsage {
+    pub provider: String,
+    pub model: String,
+    /// Agent role: `writer`, `researcher` or `classifier`.
+    pub operation: String,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cost_nano_usd: i64,
+}
+
+/// The ideal customer profile of an account as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IcpProfileRow {
+    /// Won deals it was derived from.
+    pub won_deals: i32,
+    /// The profile (`rekindle_crews::icp::IdealCustomerProfile` as JSON).
+    pub profile: Value,
+    pub derived_at: DateTime<Utc>,
+}
+
+/// A lead's ranking against the ideal customer profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IcpRanking {
+    pub lead_id: LeadId,
+    pub adjustment: i32,
+    pub reason: Option<String>,
+}
+
+/// Times between which a lead's last activity must fall for the dormant-lead
+/// scan: after `active_after` and no later than `active_before`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdleWindow {
+    pub active_after: DateTime<Utc>,
+    pub active_before: DateTime<Utc>,
+}
+
+/// A lead's new score, for `TenantTx::set_lead_scores`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeadScoreUpdate {
+    pub lead_id: LeadId,
+    pub score: u8,
+    pub tier: Tier,
+    pub reasons: Value,
+}
+
+/// An enrollment's new state, for `TenantTx::update_enrollments`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollmentUpdate {
+    pub id: EnrollmentId,
+    pub status: EnrollmentStatus,
+    pub current_step: i32,
+    pub next_run_at: Option<DateTime<Utc>>,
+    pub stop_reason: Option<String>,
 }

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rekindle_domain::campaign::CampaignSpec;
 use rekindle_domain::lead::{LeadFields, SignalInput};
 use rekindle_domain::*;
@@ -103,6 +103,12 @@ pub trait TenantTx: Send {
         reasons: &Value,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// Sets several leads' scores; fails when a lead does not exist.
+    async fn set_lead_scores(
+        &mut self,
+        scores: &[LeadScoreUpdate],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     async fn set_lead_status(
         &mut self,
         id: LeadId,
@@ -110,6 +116,21 @@ pub trait TenantTx: Send {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     async fn count_leads_by_tier(&mut self) -> Result<Vec<(Option<Tier>, i64)>, StoreError>;
+    async fn count_leads_with_status(&mut self, status: LeadStatus) -> Result<i64, StoreError>;
+    /// Returns the leads among `ids` that exist, in no particular order.
+    async fn get_leads(&mut self, ids: &[LeadId]) -> Result<Vec<Lead>, StoreError>;
+    /// Returns the enrollments among `ids` that exist, in no particular order.
+    async fn get_enrollments(
+        &mut self,
+        ids: &[EnrollmentId],
+    ) -> Result<Vec<Enrollment>, StoreError>;
+    /// Lists the signals of several leads, in id order.
+    async fn list_signals_of(&mut self, leads: &[LeadId]) -> Result<Vec<Signal>, StoreError>;
+    /// Returns the latest consent record of each of `leads` that has one.
+    async fn latest_consents(
+        &mut self,
+        leads: &[LeadId],
+    ) -> Result<Vec<(LeadId, ConsentBasis)>, StoreError>;
     /// Inserts signals, each with the lead it belongs to.
     async fn insert_signals(
         &mut self,
@@ -241,15 +262,44 @@ pub trait TenantTx: Send {
         next_run_at: Option<DateTime<Utc>>,
         stop_reason: Option<&str>,
     ) -> Result<(), StoreError>;
+    /// Applies several enrollment changes; fails when one does not exist.
+    async fn update_enrollments(&mut self, updates: &[EnrollmentUpdate]) -> Result<(), StoreError>;
     async fn active_enrollments_of_lead(
         &mut self,
         lead: LeadId,
     ) -> Result<Vec<Enrollment>, StoreError>;
+    /// Finds the enrollment of `lead` in `campaign`.
+    async fn find_enrollment(
+        &mut self,
+        campaign: CampaignId,
+        lead: LeadId,
+    ) -> Result<Option<Enrollment>, StoreError>;
+    /// Enrolls up to `limit` dormant leads into `campaign` and returns their
+    /// new enrollments' ids, best ranked first. A lead qualifies when its
+    /// status is `dormant` and its last activity falls within `window`. It
+    /// must have no open (pending, active or paused) enrollment and never
+    /// have been enrolled in `campaign`. Its last activity is the latest of
+    /// the CRM's last contact (else its CRM creation, else its creation
+    /// here), the messages sent to it and its replies.
+    async fn enroll_dormant_leads(
+        &mut self,
+        campaign: CampaignId,
+        window: &IdleWindow,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<EnrollmentId>, StoreError>;
 
     // Messages.
     async fn insert_message(
         &mut self,
         message: &NewMessage,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Inserts several scheduled messages in as few statements as the
+    /// backend allows.
+    async fn insert_messages(
+        &mut self,
+        messages: &[NewMessage],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     async fn get_message(&mut self, id: MessageId) -> Result<Option<Message>, StoreError>;
@@ -305,6 +355,10 @@ pub trait TenantTx: Send {
 
     // Jobs enqueued in the same transaction as the change that needs them.
     async fn enqueue_job(&mut self, job: &NewJob, now: DateTime<Utc>) -> Result<JobId, StoreError>;
+    /// Enqueues several jobs; one whose unique key is already queued or
+    /// running is skipped.
+    async fn enqueue_jobs(&mut self, jobs: &[NewJob], now: DateTime<Utc>)
+    -> Result<(), StoreError>;
     /// Lists this account's jobs, in id order.
     async fn list_jobs(
         &mut self,
@@ -354,7 +408,54 @@ pub trait TenantTx: Send {
         runs: &[NewStageRun],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// Lists stage runs of a crew run in run order.
     async fn list_stage_runs(&mut self, run: CrewRunId) -> Result<Vec<StageRun>, StoreError>;
+    /// Lists crew runs newest first, with their token and fallback totals.
+    async fn list_crew_runs(
+        &mut self,
+        filter: &CrewRunFilter,
+        page: PageRequest,
+    ) -> Result<Page<CrewRun>, StoreError>;
+    async fn get_crew_run(&mut self, id: CrewRunId) -> Result<Option<CrewRun>, StoreError>;
+
+    // LLM budget: one row per UTC day, one usage row per request.
+    /// Reserves `estimate_nano_usd` for `day` unless the day's cost, open
+    /// reservations and the estimate together would pass `limit_nano_usd`.
+    /// One conditional upsert decides, so concurrent reservations of the
+    /// account, from any process, never pass the limit together.
+    async fn reserve_ai_budget(
+        &mut self,
+        day: NaiveDate,
+        estimate_nano_usd: i64,
+        limit_nano_usd: i64,
+        now: DateTime<Utc>,
+    ) -> Result<AiReservation, StoreError>;
+    /// Releases a reservation and records what the request used.
+    async fn settle_ai_budget(
+        &mut self,
+        day: NaiveDate,
+        reserved_nano_usd: i64,
+        usage: &NewAiUsage,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn ai_spend(&mut self, day: NaiveDate) -> Result<AiDailySpend, StoreError>;
+
+    // Ideal customer profile.
+    async fn get_icp_profile(&mut self) -> Result<Option<IcpProfileRow>, StoreError>;
+    /// Stores the account's profile, replacing the previous one.
+    async fn put_icp_profile(&mut self, profile: &IcpProfileRow) -> Result<(), StoreError>;
+    /// Lists up to `limit` leads, other than won ones, not ranked against the
+    /// profile since `derived_at`, in id order.
+    async fn leads_to_rank(
+        &mut self,
+        derived_at: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Lead>, StoreError>;
+    async fn set_icp_rankings(
+        &mut self,
+        rankings: &[IcpRanking],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 
     // Audit and reports.
     async fn append_audit(
@@ -565,6 +666,13 @@ pub trait SystemTx: Send {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<(AccountId, Enrollment)>, StoreError>;
+
+    /// Lists the active campaigns that take dormant leads, with their accounts.
+    async fn dormant_intake_campaigns(
+        &mut self,
+    ) -> Result<Vec<(AccountId, CampaignId)>, StoreError>;
+    /// Lists the accounts with at least `min` leads of status `won`.
+    async fn accounts_with_won_leads(&mut self, min: i64) -> Result<Vec<AccountId>, StoreError>;
 
     async fn audit_head(&mut self, account: AccountId) -> Result<AuditHead, StoreError>;
     async fn list_audit(

@@ -41,6 +41,10 @@ pub enum Command {
     /// Job queue commands: list and retry dead jobs.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Crew runs: what the AI crews did per batch and per lead, with tokens,
+    /// fallbacks and errors; retry a run's failed leads.
+    #[command(subcommand, name = "crew-runs")]
+    CrewRuns(CrewRunsCommand),
 }
 
 #[derive(Debug, Args)]
@@ -122,5 +126,47 @@ pub enum JobsCommand {
     Discard {
         /// Job id.
         id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AccountArg {
+    /// Account id (a UUID); may be left out when the database has one account.
+    #[arg(long)]
+    pub account: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CrewRunsCommand {
+    /// List crew runs, newest first.
+    List {
+        #[command(flatten)]
+        account: AccountArg,
+        /// Only the runs of this campaign (its id).
+        #[arg(long)]
+        campaign: Option<String>,
+        /// Only runs with this status: running, succeeded or failed.
+        #[arg(long)]
+        status: Option<String>,
+        /// Runs to list, 1 to 200.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Show one crew run with the stage runs of each lead.
+    Show {
+        /// Crew run id.
+        id: String,
+        #[command(flatten)]
+        account: AccountArg,
+    },
+    /// Queue a run's failed leads again; every failed lead without --lead.
+    Retry {
+        /// Crew run id.
+        id: String,
+        /// A failed lead of the run to retry (its id); repeat for more.
+        #[arg(long = "lead", value_name = "LEAD_ID")]
+        leads: Vec<String>,
+        #[command(flatten)]
+        account: AccountArg,
     },
 }

@@ -19,13 +19,16 @@ use rekindle_store::{Actor, AuditRecord, NewAccount, PageRequest, Store};
 use rekindle_store_postgres::PostgresStore;
 
 use crate::cli::{AuditCommand, Cli, Command, ImportArgs, ImportOptionsArgs, JobsCommand};
-use crate::{demo, runtime, server};
+use crate::{crew_runs, demo, runtime, server};
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut config = Config::load(cli.config.as_deref())?;
-    // The demo and the import print their own report, so their logs stay quiet
-    // unless asked for.
-    let reports = matches!(cli.command, Command::Demo(_) | Command::Import(_));
+    // The demo, the import and the crew-run commands print their own report,
+    // so their logs stay quiet unless asked for.
+    let reports = matches!(
+        cli.command,
+        Command::Demo(_) | Command::Import(_) | Command::CrewRuns(_)
+    );
     if reports && std::env::var_os("REKINDLE_LOG_LEVEL").is_none() {
         config.log.level = "error".into();
     }
@@ -42,6 +45,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => demo::run(&config, args).await,
         Command::Audit(AuditCommand::Verify) => audit_verify(&config).await,
         Command::Jobs(command) => jobs(&config, command).await,
+        Command::CrewRuns(command) => crew_runs::run(&config, command).await,
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod cli;
 mod commands;
+mod crew_runs;
 mod demo;
 mod runtime;
 mod server;

@@ -6,8 +6,12 @@ use std::time::Duration;
 use anyhow::Context;
 use rekindle_channels::{CircuitConfig, CircuitRegistry};
 use rekindle_config::{Config, LogFormat};
+use rekindle_crews::{CrewConfig, ReactivationCrew};
 use rekindle_domain::Phone;
 use rekindle_domain::throttle::ThrottleSettings;
+use rekindle_llm::{AgentRole, LlmClient};
+use rekindle_services::ai::AiAgents;
+use rekindle_services::ai_ledger::StoreLedger;
 use rekindle_services::circuit_alerts::AlertingObserver;
 use rekindle_services::{App, AppSettings};
 use rekindle_store::Store;
@@ -109,5 +113,35 @@ pub fn build_app(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<App> 
     app.email = crate::transports::email_transport(config, &circuits)?;
     app.sms = crate::transports::sms_transport(config, &circuits)?;
     app.whatsapp = crate::transports::whatsapp_transport(config, &circuits)?;
+    set_up_ai(config, &mut app)?;
     Ok(app)
+}
+
+/// Builds the LLM client of `config.llm`, with its budget ledger in the
+/// database, and the crew that uses it. With the `offline` provider the app
+/// keeps its offline agents.
+fn set_up_ai(config: &Config, app: &mut App) -> anyhow::Result<()> {
+    let ledger = Arc::new(StoreLedger::new(app.store.clone()));
+    let client = LlmClient::from_config(&config.llm, ledger)
+        .context("invalid LLM configuration (see the REKINDLE_LLM_* variables)")?;
+    let Some(client) = client else {
+        tracing::info!("no LLM configured; the crews write and classify offline");
+        return Ok(());
+    };
+
+    tracing::info!(
+        provider = client.provider_name(),
+        writer_model = client.model(AgentRole::Writer),
+        classifier_model = client.model(AgentRole::Classifier),
+        "LLM client ready"
+    );
+    // A batch drafts as many leads at once as one account may have LLM
+    // calls in flight; more would only wait for the account's slots.
+    let crew = CrewConfig {
+        lead_concurrency: config.llm.account_concurrency.max(1) as usize,
+        ..CrewConfig::default()
+    };
+    app.crew = Arc::new(ReactivationCrew::offline(crew));
+    app.ai = AiAgents::with_client(Arc::new(client));
+    Ok(())
 }

@@ -528,3 +528,100 @@ async fn jobs_discard_removes_a_dead_job() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("is not dead"));
 }
+
+#[tokio::test]
+async fn crew_runs_are_listed_shown_and_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo_dir = dir.path().join("demo");
+    let demo = rekindle(dir.path())
+        .arg("demo")
+        .arg("--dir")
+        .arg(&demo_dir)
+        .output()
+        .unwrap();
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+
+    // The demo's database is the data directory's database from here on.
+    let listed = rekindle(&demo_dir)
+        .args(["crew-runs", "list", "--status", "failed"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(listed.status.success(), "{stdout}");
+    assert!(stdout.contains("1 crew runs"), "{stdout}");
+    let run_id = stdout.split_whitespace().next().unwrap().to_owned();
+
+    let show = rekindle(&demo_dir)
+        .args(["crew-runs", "show", &run_id])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&show.stdout).into_owned();
+    assert!(show.status.success(), "{stdout}");
+    assert!(stdout.contains("compliance failed"), "{stdout}");
+    assert!(
+        stdout.contains("permanent: no lawful basis for sms"),
+        "{stdout}"
+    );
+
+    let retried = rekindle(&demo_dir)
+        .args(["crew-runs", "retry", &run_id])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&retried.stdout).into_owned();
+    assert!(
+        retried.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&retried.stderr)
+    );
+    assert!(stdout.contains("queued lead"), "{stdout}");
+
+    // In the database: the enrollment is open again and its crew job queued.
+    let store = SqliteStore::open(&demo_dir.join("rekindle.sqlite"))
+        .await
+        .unwrap();
+    let account = only_account(&store).await;
+    let mut tx = store.begin(account).await.unwrap();
+    let run = tx
+        .get_crew_run(run_id.parse().unwrap())
+        .await
+        .unwrap()
+        .expect("the listed run exists");
+    let failed_lead = tx
+        .list_stage_runs(run.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find_map(|stage| stage.lead_id.filter(|_| stage.error.is_some()))
+        .expect("a failed stage run names its lead");
+    let enrollment = tx
+        .find_enrollment(run.campaign_id.unwrap(), failed_lead)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(enrollment.status, rekindle_domain::EnrollmentStatus::Active);
+    let queued = tx
+        .list_jobs(
+            Some(rekindle_domain::JobStatus::Queued),
+            PageRequest::first(200),
+        )
+        .await
+        .unwrap();
+    assert!(queued.items.iter().any(|job| job.kind == "prepare_step"));
+
+    // Retrying again finds nothing to retry.
+    drop(tx);
+    let again = rekindle(&demo_dir)
+        .args(["crew-runs", "retry", &run_id])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("can be retried"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}

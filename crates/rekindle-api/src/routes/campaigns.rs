@@ -56,8 +56,13 @@ pub struct CampaignInput {
     /// Open and click tracking of the campaign's emails: an open pixel and
     /// signed click redirects. On when absent.
     pub tracking: Option<bool>,
+    /// While the campaign is active, the periodic dormant-lead scan enrolls
+    /// leads idle 30 to 365 days into it; false when absent.
+    pub takes_dormant_leads: Option<bool>,
 }
 
+/// Changes to a campaign. Name, tone and window change only while it is a
+/// draft; `takes_dormant_leads` changes in any status.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CampaignUpdate {
@@ -67,6 +72,7 @@ pub struct CampaignUpdate {
     /// Switches open and click tracking; unlike the other fields, it can
     /// change after launch and applies to emails sent from then on.
     pub tracking: Option<bool>,
+    pub takes_dormant_leads: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -88,6 +94,8 @@ pub struct CampaignView {
     pub window: WindowView,
     /// Whether the campaign's emails carry the open pixel and tracked links.
     pub tracking: bool,
+    /// The dormant-lead scan enrolls idle leads while the campaign is active.
+    pub takes_dormant_leads: bool,
     pub created_at: DateTime<Utc>,
     pub launched_at: Option<DateTime<Utc>>,
     /// Present on single-campaign responses.
@@ -184,6 +192,7 @@ fn campaign_view(campaign: Campaign, steps: Option<Vec<Step>>) -> CampaignView {
         tone: campaign.tone.as_str().to_owned(),
         window: window_view(&campaign.window),
         tracking: campaign.tracking,
+        takes_dormant_leads: campaign.takes_dormant_leads,
         created_at: campaign.created_at,
         launched_at: campaign.launched_at,
         steps: steps.map(|steps| {
@@ -323,6 +332,7 @@ pub async fn create_campaign(
     };
     let options = service::CampaignOptions {
         tracking: input.tracking.unwrap_or(true),
+        takes_dormant_leads: input.takes_dormant_leads.unwrap_or(false),
     };
     let (campaign, steps) =
         service::create_campaign_with(&state.app, caller.account, &caller.actor(), &spec, options)
@@ -364,15 +374,30 @@ pub async fn update_campaign(
         tone: parse_tone(input.tone.as_deref())?,
         window: input.window.as_ref().map(parse_window).transpose()?,
         tracking: input.tracking,
+        takes_dormant_leads: None,
     };
-    service::update_campaign(
-        &state.app,
-        caller.account,
-        &caller.actor(),
-        CampaignId(id),
-        &changes,
-    )
-    .await?;
+    let content_changes =
+        changes.name.is_some() || changes.tone.is_some() || changes.window.is_some();
+    if content_changes || input.takes_dormant_leads.is_none() {
+        service::update_campaign(
+            &state.app,
+            caller.account,
+            &caller.actor(),
+            CampaignId(id),
+            &changes,
+        )
+        .await?;
+    }
+    if let Some(takes) = input.takes_dormant_leads {
+        service::set_takes_dormant_leads(
+            &state.app,
+            caller.account,
+            &caller.actor(),
+            CampaignId(id),
+            takes,
+        )
+        .await?;
+    }
     Ok(Json(load(&state, &caller, CampaignId(id)).await?))
 }
 

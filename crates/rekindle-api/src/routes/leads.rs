@@ -58,6 +58,14 @@ pub struct LeadView {
     pub tier: Option<String>,
     /// Reasons for the score, one per factor.
     pub score_reasons: Vec<ScoreReasonView>,
+    /// Points the lead's match with the ideal customer profile adds to its
+    /// score for ranking (negative when it differs); 0 without a profile.
+    pub icp_adjustment: i32,
+    /// The reason for the adjustment; null until ranked against a profile.
+    pub icp_reason: Option<String>,
+    /// Score plus the adjustment, 0 to 100: the order of `sort=score` and of
+    /// the dormant-lead scan. Null until scored.
+    pub ranked_score: Option<u8>,
     pub import_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -75,6 +83,7 @@ pub struct ScoreReasonView {
 
 impl From<Lead> for LeadView {
     fn from(lead: Lead) -> Self {
+        let ranked_score = lead.ranked_score();
         let f = lead.fields;
         Self {
             id: lead.id.0,
@@ -104,6 +113,9 @@ impl From<Lead> for LeadView {
             tier: lead.tier.map(|t| t.as_str().to_owned()),
             // Stored by the scorer in this shape; anything else reads as no reasons.
             score_reasons: serde_json::from_value(lead.score_reasons).unwrap_or_default(),
+            icp_adjustment: lead.icp_adjustment,
+            icp_reason: lead.icp_reason,
+            ranked_score,
             import_id: lead.import_id.map(|id| id.0),
             created_at: lead.created_at,
             updated_at: lead.updated_at,
@@ -154,7 +166,8 @@ pub struct LeadQuery {
     pub import_id: Option<Uuid>,
     /// Text found in the email, name, company or CRM id, case-insensitive; up to 100 characters.
     pub q: Option<String>,
-    /// `created` (oldest first, the default) or `score` (best first, unscored last).
+    /// `created` (oldest first, the default) or `score` (best ranked score
+    /// first, unscored last).
     pub sort: Option<String>,
 }
 

@@ -13,6 +13,8 @@ use rekindle_services::{App, AppSettings};
 use rekindle_store_conformance::Harness;
 use serde_json::{Value, json};
 
+pub mod llm;
+
 pub const TEST_KEY: &[u8] = b"test-master-key-0123456789abcdef-0123456789";
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -57,7 +59,15 @@ impl TestServer {
         settings: ApiSettings,
         limiters: Limiters,
     ) -> Self {
-        Self::start_with_app(harness, dir, settings, AppSettings::default(), limiters).await
+        Self::start_configured(
+            harness,
+            dir,
+            settings,
+            AppSettings::default(),
+            limiters,
+            |_| {},
+        )
+        .await
     }
 
     /// Starts a server whose services use `app_settings`.
@@ -68,13 +78,41 @@ impl TestServer {
         app_settings: AppSettings,
         limiters: Limiters,
     ) -> Self {
-        let app = App::with_outbox(
+        Self::start_configured(harness, dir, settings, app_settings, limiters, |_| {}).await
+    }
+
+    /// Starts a server whose services `configure` changes first, such as
+    /// giving them an LLM client.
+    pub async fn start_with_services(harness: &Harness, configure: impl FnOnce(&mut App)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = settings(dir.path());
+        Self::start_configured(
+            harness,
+            dir,
+            settings,
+            AppSettings::default(),
+            Limiters::in_memory(10_000),
+            configure,
+        )
+        .await
+    }
+
+    async fn start_configured(
+        harness: &Harness,
+        dir: tempfile::TempDir,
+        settings: ApiSettings,
+        app_settings: AppSettings,
+        limiters: Limiters,
+        configure: impl FnOnce(&mut App),
+    ) -> Self {
+        let mut app = App::with_outbox(
             harness.store(),
             dir.path().join("outbox"),
             TEST_KEY,
             app_settings,
         )
         .unwrap();
+        configure(&mut app);
         let state = ApiState::new(app.clone(), settings, TEST_KEY, limiters).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
@@ -202,6 +240,48 @@ impl TestServer {
 
     pub fn store(&self) -> Arc<dyn rekindle_store::Store> {
         self.app.store.clone()
+    }
+
+    pub async fn put(&self, session: &Session, path: &str, body: Value) -> reqwest::Response {
+        self.client
+            .put(self.url(path))
+            .bearer_auth(&session.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Sends `body` and returns the JSON response body, failing the test
+    /// unless the status is `expected`.
+    pub async fn post_expect(
+        &self,
+        session: &Session,
+        path: &str,
+        body: Value,
+        expected: u16,
+    ) -> Value {
+        let response = self.post(session, path, body).await;
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, expected, "POST {path}: {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// Returns the JSON response body of a GET, failing the test unless the
+    /// status is 200.
+    pub async fn get_json(&self, session: &Session, path: &str) -> Value {
+        let response = self.get(session, path).await;
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, 200, "GET {path}: {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+}
+
+impl Session {
+    pub fn account(&self) -> rekindle_domain::AccountId {
+        rekindle_domain::AccountId(self.account_id.parse().unwrap())
     }
 }
 

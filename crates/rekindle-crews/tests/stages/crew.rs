@@ -241,6 +241,7 @@ async fn slow_stage_times_out() {
     let config = CrewConfig {
         stage_timeout: Duration::from_secs(30),
         run_budget: Duration::from_secs(600),
+        ..CrewConfig::default()
     };
     let crew = ReactivationCrew::new(Arc::new(writer), config);
     let tasks = [4, 5, 6].map(consented_task).to_vec();
@@ -268,9 +269,11 @@ async fn run_budget_stops_new_leads() {
         delay: Duration::from_secs(20),
         only_for: None,
     };
+    // One lead at a time, so each lead starts when the previous one ends.
     let config = CrewConfig {
         stage_timeout: Duration::from_secs(30),
         run_budget: Duration::from_secs(50),
+        lead_concurrency: 1,
     };
     let crew = ReactivationCrew::new(Arc::new(writer), config);
     let tasks = (0..5).map(consented_task).collect();
@@ -389,4 +392,95 @@ async fn records_serialise_outputs() {
     }
     let json = serde_json::to_value(&report).expect("report serialises");
     assert_eq!(json["leads"][0]["outcome"]["outcome"], "prepared");
+}
+
+#[tokio::test(start_paused = true)]
+async fn leads_draft_concurrently_up_to_the_cap() {
+    let writer = Arc::new(SlowWriter {
+        delay: Duration::from_millis(200),
+        only_for: None,
+    });
+    let tasks = || (0..32).map(consented_task).collect::<Vec<_>>();
+    let step = campaign_step(Channel::Email, Tone::Friendly, 0);
+
+    let wide = ReactivationCrew::new(
+        writer.clone(),
+        CrewConfig {
+            lead_concurrency: 32,
+            ..CrewConfig::default()
+        },
+    );
+    let report = wide.run(&step, tasks()).await;
+    assert_eq!(report.leads.len(), 32);
+    // Some generated leads asked not to be contacted and stop at compliance.
+    let prepared = report.prepared_count();
+    assert!(prepared >= 28, "{prepared} of 32 prepared");
+    // All 32 writers wait at the same time: one delay in all.
+    assert_eq!(report.duration, Duration::from_millis(200));
+
+    let narrow = ReactivationCrew::new(
+        writer,
+        CrewConfig {
+            lead_concurrency: 4,
+            ..CrewConfig::default()
+        },
+    );
+    let report = narrow.run(&step, tasks()).await;
+    assert_eq!(report.prepared_count(), prepared);
+    // Four at a time: eight rounds of one delay.
+    assert_eq!(report.duration, Duration::from_millis(1_600));
+}
+
+#[tokio::test(start_paused = true)]
+async fn concurrent_drafts_keep_input_order() {
+    // Earlier leads write slower, so they finish drafting last.
+    struct SlowerFirst;
+
+    #[async_trait]
+    impl MessageWriter for SlowerFirst {
+        fn name(&self) -> &'static str {
+            "slower-first"
+        }
+
+        async fn write(&self, request: &WriterRequest) -> Result<Draft, StageError> {
+            let index = (0..8)
+                .find(|index| lead_id(*index) == request.lead_id)
+                .unwrap_or(0);
+            tokio::time::sleep(Duration::from_millis(100 * (8 - u64::from(index)))).await;
+            OfflineWriter.write_draft(request)
+        }
+    }
+
+    let crew = ReactivationCrew::new(
+        Arc::new(SlowerFirst),
+        CrewConfig {
+            lead_concurrency: 8,
+            ..CrewConfig::default()
+        },
+    );
+    let tasks = (0..8)
+        .map(|index| {
+            let mut task = consented_task(index);
+            task.lead.fields.time_zone = Some("Europe/London".into());
+            task
+        })
+        .collect();
+    let report = crew
+        .run(&campaign_step(Channel::Email, Tone::Friendly, 0), tasks)
+        .await;
+
+    let ids: Vec<LeadId> = report.leads.iter().map(|run| run.lead_id).collect();
+    let expected: Vec<LeadId> = (0..8).map(lead_id).collect();
+    assert_eq!(ids, expected);
+    let send_times: Vec<_> = report
+        .leads
+        .iter()
+        .map(|run| prepared(run).schedule.send_at)
+        .collect();
+    for pair in send_times.windows(2) {
+        assert!(
+            pair[0] < pair[1],
+            "stagger out of input order: {send_times:?}"
+        );
+    }
 }

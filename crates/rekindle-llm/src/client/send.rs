@@ -64,12 +64,16 @@ impl LlmClient {
                 provider: self.provider.name(),
                 retry_after: rejection.retry_after,
             })?;
-        let _slots = self.limits.acquire(account.account_id).await;
+        let slots = self.limits.acquire(account.account_id).await;
 
         let mut reservation = self.reserve(account, request).await?;
         reservation.mark_sent();
         tally.requests += 1;
         let result = self.provider.complete(request).await;
+        // The caps bound requests to the provider. Recording the usage, a
+        // database write with a store-backed ledger, needs no slot, so the
+        // next request may start meanwhile.
+        drop(slots);
 
         circuit.record(match &result {
             Ok(_) => CallOutcome::Success,

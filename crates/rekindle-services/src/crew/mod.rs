@@ -9,12 +9,15 @@ mod results;
 
 pub use preview::{PREVIEW_MAX_LEADS, preview_step};
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use rekindle_channels::LinkTarget;
-use rekindle_crews::{CampaignStep, LeadTask, SenderIdentity};
+use rekindle_crews::{CampaignStep, CrewReport, LeadTask, SenderIdentity};
 use rekindle_domain::campaign::parse_time_zone;
-use rekindle_domain::lead::LeadSnapshot;
+use rekindle_domain::lead::{LeadSnapshot, SignalInput};
 use rekindle_domain::*;
+use rekindle_llm::AccountScope;
 use rekindle_store::*;
 
 use crate::jobs::{PrepareStepPayload, ScoreImportPayload};
@@ -58,10 +61,12 @@ pub async fn score_import(
     Ok(())
 }
 
-/// One enrollment going through the crew, with the id its message will get.
-/// The id exists before the crew runs so the unsubscribe link can name it.
+/// One enrollment going through the crew, with its lead as read when the
+/// batch started and the id its message will get. The id exists before the
+/// crew runs so the unsubscribe link can name it.
 pub(crate) struct Planned {
     pub enrollment: Enrollment,
+    pub lead: Lead,
     pub message_id: MessageId,
 }
 
@@ -95,7 +100,7 @@ pub async fn prepare_step(
         now,
     );
 
-    let report = app.crew.run(&crew_step, context.tasks).await;
+    let report = run_crew(app, &context.account, &crew_step, context.tasks).await;
     let batch = results::StepBatch {
         account_id,
         retry: payload.retry,
@@ -107,6 +112,24 @@ pub async fn prepare_step(
         skipped: &context.skipped,
     };
     results::store_step_results(app, account_id, batch, now).await
+}
+
+/// Runs the crew for a batch of `account`'s leads: with the account's LLM
+/// writer when an LLM is configured, else with the crew's own writer.
+pub(crate) async fn run_crew(
+    app: &App,
+    account: &Account,
+    step: &CampaignStep,
+    tasks: Vec<LeadTask>,
+) -> CrewReport {
+    let scope = AccountScope {
+        account_id: account.id,
+        plan: account.plan,
+    };
+    match app.ai.llm_writer(scope) {
+        Some(writer) => app.crew.run_with(writer, step, tasks).await,
+        None => app.crew.run(step, tasks).await,
+    }
 }
 
 /// The crew's view of one campaign step.
@@ -166,6 +189,7 @@ async fn load_step_context(
         ))
     })?;
 
+    let mut batch = BatchRows::load(&mut *tx, payload).await?;
     let mut context = StepContext {
         account,
         campaign,
@@ -174,20 +198,8 @@ async fn load_step_context(
         tasks: Vec::new(),
         skipped: Vec::new(),
     };
-    for enrollment_id in &payload.enrollment_ids {
-        let Some(enrollment) = tx.get_enrollment(*enrollment_id).await? else {
-            continue;
-        };
-        let open = matches!(
-            enrollment.status,
-            EnrollmentStatus::Pending | EnrollmentStatus::Active
-        );
-        if !open || enrollment.current_step != payload.position - 1 {
-            continue;
-        }
-        let Some(lead) = tx.get_lead(enrollment.lead_id).await? else {
-            continue;
-        };
+    let open = batch.open_enrollments(payload);
+    for (enrollment, lead) in open {
         if !has_address_for(&lead, context.step.spec.channel) {
             context.skipped.push(enrollment);
             continue;
@@ -207,18 +219,13 @@ async fn load_step_context(
                 ServiceError::Invalid(format!("cannot build the unsubscribe link: {e}"))
             })?;
         let task = LeadTask {
-            signals: tx
-                .list_signals(lead.id)
-                .await?
-                .into_iter()
-                .map(|s| s.input)
-                .collect(),
-            suppressed: is_lead_suppressed(&mut *tx, &lead).await?,
+            signals: batch.signals_of(lead.id),
+            suppressed: batch.is_suppressed(&lead),
             // Imported B2B leads are contacted on legitimate interest unless a
             // consent record gives another basis.
             consent: Some(
-                tx.consent_of(lead.id)
-                    .await?
+                batch
+                    .consent_of(lead.id)
                     .unwrap_or(ConsentBasis::LegitimateInterest),
             ),
             unsubscribe_url: unsubscribe.to_string(),
@@ -228,7 +235,7 @@ async fn load_step_context(
                 .flatten(),
             lead: LeadSnapshot {
                 id: lead.id,
-                fields: lead.fields,
+                fields: lead.fields.clone(),
                 status: lead.status,
                 score: lead.score,
                 tier: lead.tier,
@@ -237,10 +244,107 @@ async fn load_step_context(
         context.tasks.push(task);
         context.planned.push(Planned {
             enrollment,
+            lead,
             message_id,
         });
     }
     Ok(Some(context))
+}
+
+/// The rows of one batch, each kind read with one statement.
+struct BatchRows {
+    enrollments: HashMap<EnrollmentId, Enrollment>,
+    leads: HashMap<LeadId, Lead>,
+    signals: HashMap<LeadId, Vec<SignalInput>>,
+    consents: HashMap<LeadId, ConsentBasis>,
+    suppressed_emails: HashSet<String>,
+    suppressed_phones: HashSet<String>,
+}
+
+impl BatchRows {
+    async fn load(
+        tx: &mut dyn TenantTx,
+        payload: &PrepareStepPayload,
+    ) -> Result<Self, ServiceError> {
+        let enrollments = tx.get_enrollments(&payload.enrollment_ids).await?;
+        let lead_ids: Vec<LeadId> = enrollments.iter().map(|e| e.lead_id).collect();
+        let leads = tx.get_leads(&lead_ids).await?;
+
+        let mut signals: HashMap<LeadId, Vec<SignalInput>> = HashMap::new();
+        for signal in tx.list_signals_of(&lead_ids).await? {
+            signals
+                .entry(signal.lead_id)
+                .or_default()
+                .push(signal.input);
+        }
+        let consents = tx.latest_consents(&lead_ids).await?.into_iter().collect();
+        let emails: Vec<String> = leads
+            .iter()
+            .filter_map(|lead| lead.fields.email.as_ref().map(|e| e.as_str().to_owned()))
+            .collect();
+        let phones: Vec<String> = leads
+            .iter()
+            .filter_map(|lead| lead.fields.phone.as_ref().map(|p| p.as_str().to_owned()))
+            .collect();
+        let suppressed_emails = tx.suppressed_values(ContactKind::Email, &emails).await?;
+        let suppressed_phones = tx.suppressed_values(ContactKind::Phone, &phones).await?;
+
+        Ok(Self {
+            enrollments: enrollments.into_iter().map(|e| (e.id, e)).collect(),
+            leads: leads.into_iter().map(|lead| (lead.id, lead)).collect(),
+            signals,
+            consents,
+            suppressed_emails: suppressed_emails.into_iter().collect(),
+            suppressed_phones: suppressed_phones.into_iter().collect(),
+        })
+    }
+
+    /// Returns, in the payload's order, the enrollments still waiting for
+    /// this step, with their leads. Enrollments or leads deleted since the
+    /// job was queued, and enrollments that moved on, are left out.
+    fn open_enrollments(&mut self, payload: &PrepareStepPayload) -> Vec<(Enrollment, Lead)> {
+        let mut open = Vec::new();
+        for id in &payload.enrollment_ids {
+            let Some(enrollment) = self.enrollments.remove(id) else {
+                continue;
+            };
+            let waiting = matches!(
+                enrollment.status,
+                EnrollmentStatus::Pending | EnrollmentStatus::Active
+            ) && enrollment.current_step == payload.position - 1;
+            if !waiting {
+                continue;
+            }
+            if let Some(lead) = self.leads.get(&enrollment.lead_id).cloned() {
+                open.push((enrollment, lead));
+            }
+        }
+        open
+    }
+
+    fn signals_of(&self, lead: LeadId) -> Vec<SignalInput> {
+        self.signals.get(&lead).cloned().unwrap_or_default()
+    }
+
+    fn consent_of(&self, lead: LeadId) -> Option<ConsentBasis> {
+        self.consents.get(&lead).copied()
+    }
+
+    /// Checks the suppression lists (account and global) and the lead's
+    /// status, as [`is_lead_suppressed`] does.
+    fn is_suppressed(&self, lead: &Lead) -> bool {
+        let email = lead
+            .fields
+            .email
+            .as_ref()
+            .is_some_and(|e| self.suppressed_emails.contains(e.as_str()));
+        let phone = lead
+            .fields
+            .phone
+            .as_ref()
+            .is_some_and(|p| self.suppressed_phones.contains(p.as_str()));
+        email || phone || lead.status == LeadStatus::Suppressed
+    }
 }
 
 /// Checks whether the lead can be reached on `channel` at all.

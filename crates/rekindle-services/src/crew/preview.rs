@@ -7,7 +7,7 @@ use rekindle_crews::{LeadRun, LeadTask};
 use rekindle_domain::lead::LeadSnapshot;
 use rekindle_domain::*;
 
-use super::{campaign_step, is_lead_suppressed};
+use super::{campaign_step, is_lead_suppressed, run_crew};
 use crate::{App, ServiceError};
 
 /// Most leads one preview writes for, since it runs while the caller waits.
@@ -90,7 +90,7 @@ pub async fn preview_step(
     tx.commit().await?;
 
     let crew_step = campaign_step(app, &account, &campaign, &step, 0, now);
-    let report = app.crew.run(&crew_step, tasks).await;
+    let report = run_crew(app, &account, &crew_step, tasks).await;
     tracing::info!(account_id = %account_id, campaign_id = %campaign_id, leads = report.leads.len(), "step previewed");
     Ok(report.leads)
 }

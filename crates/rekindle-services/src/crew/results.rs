@@ -41,6 +41,7 @@ pub(super) async fn store_step_results(
         id: CrewRunId::new(),
         crew: "reactivation".into(),
         campaign_id: Some(batch.campaign.id),
+        step_position: Some(batch.step.position),
         leads_total: batch.runs.len() as i32,
         started_at: now,
     };
@@ -60,28 +61,38 @@ pub(super) async fn store_step_results(
     let mut failed = 0;
     let mut retry_later = Vec::new();
     let mut stage_runs = Vec::new();
+    let mut writes = BatchWrites::default();
     for (planned, run) in batch.planned.iter().zip(batch.runs) {
         stage_runs.extend(stage_runs_of(crew_run.id, run));
         match &run.outcome {
             LeadOutcome::Prepared(prepared) => {
                 let stored =
-                    store_prepared(app, &mut *tx, &mut planner, &batch, planned, prepared, now)
-                        .await?;
+                    store_prepared(app, &mut writes, &mut planner, &batch, planned, prepared)?;
                 if let Err(no_slot) = stored {
                     failed += 1;
-                    record_unplaced(&mut *tx, account_id, &batch, planned, &no_slot).await?;
+                    stage_runs.push(placement_failure(crew_run.id, run.lead_id, &no_slot));
+                    record_unplaced(&mut writes, account_id, &batch, planned, &no_slot);
                 }
             }
             LeadOutcome::Failed { stage, error } => {
                 failed += 1;
                 let retry = error.class.is_retryable() && batch.retry < MAX_CREW_RETRIES;
-                record_failure(&mut *tx, account_id, &batch, planned, stage, error, retry).await?;
+                record_failure(
+                    &mut writes,
+                    account_id,
+                    &batch,
+                    planned,
+                    stage,
+                    error,
+                    retry,
+                );
                 if retry {
                     retry_later.push(planned.enrollment.id);
                 }
             }
         }
     }
+    writes.flush(&mut *tx, now).await?;
 
     // A lead without an address for this channel skips the step.
     for enrollment in batch.skipped {
@@ -129,7 +140,23 @@ pub(super) async fn store_step_results(
     Ok(())
 }
 
-fn stage_runs_of(crew_run: CrewRunId, run: &LeadRun) -> Vec<NewStageRun> {
+/// Name of the stage run recorded for a prepared message that found no send
+/// slot.
+pub const PLACEMENT_STAGE_NAME: &str = "placement";
+
+/// Converts a lead's stage records into stage runs. A lead that failed
+/// before its first stage (the run budget was spent) gets one failed run
+/// under the crew's own name, so every failed lead has a failed stage run.
+pub(crate) fn stage_runs_of(crew_run: CrewRunId, run: &LeadRun) -> Vec<NewStageRun> {
+    if let (true, LeadOutcome::Failed { stage, error }) = (run.stages.is_empty(), &run.outcome) {
+        return vec![failed_stage_run(
+            crew_run,
+            run.lead_id,
+            stage,
+            error.class,
+            &error.message,
+        )];
+    }
     run.stages
         .iter()
         .map(|record| NewStageRun {
@@ -144,11 +171,47 @@ fn stage_runs_of(crew_run: CrewRunId, run: &LeadRun) -> Vec<NewStageRun> {
             input_summary: record.input_summary.clone(),
             output: record.output.clone(),
             duration_ms: record.duration.as_millis() as i64,
-            tokens: 0,
+            tokens: i64::try_from(record.notes.total_tokens()).unwrap_or(i64::MAX),
             error_class: record.error.as_ref().map(|e| e.class),
             error: record.error.as_ref().map(|e| e.message.clone()),
+            fallback: record.notes.fallback.as_ref().map(|f| f.reason.clone()),
+            fallback_detail: record.notes.fallback.as_ref().map(|f| f.message.clone()),
         })
         .collect()
+}
+
+/// Builds the failed stage run of a prepared message that found no send slot.
+fn placement_failure(crew_run: CrewRunId, lead_id: LeadId, no_slot: &NoSlot) -> NewStageRun {
+    failed_stage_run(
+        crew_run,
+        lead_id,
+        PLACEMENT_STAGE_NAME,
+        ErrorClass::Permanent,
+        &no_slot.to_string(),
+    )
+}
+
+fn failed_stage_run(
+    crew_run: CrewRunId,
+    lead_id: LeadId,
+    stage: &str,
+    class: ErrorClass,
+    message: &str,
+) -> NewStageRun {
+    NewStageRun {
+        crew_run_id: crew_run,
+        lead_id: Some(lead_id),
+        stage: stage.to_owned(),
+        status: RunStatus::Failed,
+        input_summary: format!("lead {lead_id}"),
+        output: serde_json::Value::Null,
+        duration_ms: 0,
+        tokens: 0,
+        error_class: Some(class),
+        error: Some(message.to_owned()),
+        fallback: None,
+        fallback_detail: None,
+    }
 }
 
 /// Crew runs of one batch that may fail with a retryable error before its
@@ -181,17 +244,39 @@ async fn enqueue_retry(
     Ok(())
 }
 
+/// The rows a batch writes, collected lead by lead and written with one
+/// statement per kind.
+#[derive(Default)]
+struct BatchWrites {
+    scores: Vec<LeadScoreUpdate>,
+    messages: Vec<NewMessage>,
+    enrollments: Vec<EnrollmentUpdate>,
+    jobs: Vec<NewJob>,
+}
+
+impl BatchWrites {
+    /// Writes everything, messages before the enrollments and jobs that
+    /// refer to them.
+    async fn flush(self, tx: &mut dyn TenantTx, now: DateTime<Utc>) -> Result<(), ServiceError> {
+        tx.set_lead_scores(&self.scores, now).await?;
+        tx.insert_messages(&self.messages, now).await?;
+        tx.update_enrollments(&self.enrollments).await?;
+        tx.enqueue_jobs(&self.jobs, now).await?;
+        Ok(())
+    }
+}
+
 /// Records a lead that failed a stage. A failure that will be retried leaves
 /// the enrollment's status as it was.
-async fn record_failure(
-    tx: &mut dyn TenantTx,
+fn record_failure(
+    writes: &mut BatchWrites,
     account_id: AccountId,
     batch: &StepBatch<'_>,
     planned: &Planned,
     stage: &str,
     error: &rekindle_crews::StageError,
     retry: bool,
-) -> Result<(), ServiceError> {
+) {
     let enrollment = &planned.enrollment;
     let reason = format!("{stage}: {}", error.message);
     tracing::warn!(account_id = %account_id, campaign_id = %batch.campaign.id, lead_id = %enrollment.lead_id, stage, class = %error.class, "lead failed in the crew");
@@ -200,67 +285,58 @@ async fn record_failure(
     } else {
         EnrollmentStatus::Failed
     };
-    tx.update_enrollment(
-        enrollment.id,
+    writes.enrollments.push(EnrollmentUpdate {
+        id: enrollment.id,
         status,
-        enrollment.current_step,
-        None,
-        Some(&reason),
-    )
-    .await?;
-    Ok(())
+        current_step: enrollment.current_step,
+        next_run_at: None,
+        stop_reason: Some(reason),
+    });
 }
 
 /// Records a prepared lead whose message found no send slot: every identity
 /// is paused, or the caps stay full for a year. The enrollment fails with the
 /// reason, which tells the user what to change.
-async fn record_unplaced(
-    tx: &mut dyn TenantTx,
+fn record_unplaced(
+    writes: &mut BatchWrites,
     account_id: AccountId,
     batch: &StepBatch<'_>,
     planned: &Planned,
     no_slot: &NoSlot,
-) -> Result<(), ServiceError> {
+) {
     let enrollment = &planned.enrollment;
     tracing::warn!(account_id = %account_id, campaign_id = %batch.campaign.id, lead_id = %enrollment.lead_id, error = %no_slot, "no send slot for the lead's message");
-    tx.update_enrollment(
-        enrollment.id,
-        EnrollmentStatus::Failed,
-        enrollment.current_step,
-        None,
-        Some(&format!("throttle: {no_slot}")),
-    )
-    .await?;
-    Ok(())
+    writes.enrollments.push(EnrollmentUpdate {
+        id: enrollment.id,
+        status: EnrollmentStatus::Failed,
+        current_step: enrollment.current_step,
+        next_run_at: None,
+        stop_reason: Some(format!("throttle: {no_slot}")),
+    });
 }
 
-/// Stores a prepared lead's message at the slot the planner finds for it.
-/// The inner `Err` is a message that found no slot; nothing of it is stored
-/// but the lead's score.
-async fn store_prepared(
+/// Places a prepared lead's message at the slot the planner finds for it
+/// and adds its rows to `writes`. The inner `Err` is a message that found no
+/// slot; of it only the lead's score is written.
+fn store_prepared(
     app: &App,
-    tx: &mut dyn TenantTx,
+    writes: &mut BatchWrites,
     planner: &mut SendPlanner,
     batch: &StepBatch<'_>,
     planned: &Planned,
     prepared: &PreparedMessage,
-    now: DateTime<Utc>,
 ) -> Result<Result<(), NoSlot>, ServiceError> {
     let enrollment = &planned.enrollment;
     let step = batch.step;
-    let lead = tx
-        .get_lead(enrollment.lead_id)
-        .await?
-        .ok_or_else(|| ServiceError::not_found("lead", enrollment.lead_id))?;
-    let reasons = serde_json::to_value(&prepared.score.reasons).unwrap_or_default();
-    tx.set_lead_score(
-        lead.id,
-        prepared.score.score,
-        prepared.score.tier,
-        &reasons,
-        now,
-    )
-    .await?;
+    // The lead as the batch read it: its address and time zone a few
+    // seconds ago. A lead deleted since fails the batch's message insert.
+    let lead = &planned.lead;
+    writes.scores.push(LeadScoreUpdate {
+        lead_id: lead.id,
+        score: prepared.score.score,
+        tier: prepared.score.tier,
+        reasons: serde_json::to_value(&prepared.score.reasons).unwrap_or_default(),
+    });
 
     let (subject, variant) = match &prepared.subject_variants {
         Some(variants) => match variants.assigned {
@@ -289,38 +365,33 @@ async fn store_prepared(
     };
     let send_at = placed.at;
     let message_id = planned.message_id;
-    tx.insert_message(
-        &NewMessage {
-            id: message_id,
-            campaign_id: batch.campaign.id,
-            step_id: step.id,
-            enrollment_id: enrollment.id,
-            lead_id: lead.id,
-            channel: step.spec.channel,
-            variant: variant.to_owned(),
-            subject,
-            body: prepared.message.full_text(),
-            to_address,
-            rfc_message_id: format!("{message_id}@{}", app.settings.message_id_domain),
-            scheduled_at: send_at,
-            sending_identity_id: placed.identity,
-        },
-        now,
-    )
-    .await?;
-    tx.update_enrollment(
-        enrollment.id,
-        EnrollmentStatus::Active,
-        step.position,
-        Some(send_at),
-        None,
-    )
-    .await?;
+    writes.messages.push(NewMessage {
+        id: message_id,
+        campaign_id: batch.campaign.id,
+        step_id: step.id,
+        enrollment_id: enrollment.id,
+        lead_id: lead.id,
+        channel: step.spec.channel,
+        variant: variant.to_owned(),
+        subject,
+        body: prepared.message.full_text(),
+        to_address,
+        rfc_message_id: format!("{message_id}@{}", app.settings.message_id_domain),
+        scheduled_at: send_at,
+        sending_identity_id: placed.identity,
+    });
+    writes.enrollments.push(EnrollmentUpdate {
+        id: enrollment.id,
+        status: EnrollmentStatus::Active,
+        current_step: step.position,
+        next_run_at: Some(send_at),
+        stop_reason: None,
+    });
 
     let mut job = NewJob::now(SEND_MESSAGE_JOB, json!(SendMessagePayload { message_id }));
     job.run_at = send_at;
     job.max_attempts = app.settings.max_attempts;
     job.unique_key = Some(unique_key(batch.account_id, SEND_MESSAGE_JOB, message_id));
-    tx.enqueue_job(&job, now).await?;
+    writes.jobs.push(job);
     Ok(Ok(()))
 }

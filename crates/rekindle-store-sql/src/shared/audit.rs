@@ -73,7 +73,7 @@ async fn list_account_ids(conn: &mut Conn) -> Result<Vec<AccountId>, StoreError>
 async fn audit_head(conn: &mut Conn, account: AccountId) -> Result<AuditHead, StoreError> {
     let sql = format!(
         "SELECT audit_head_seq, audit_head_hash FROM accounts WHERE id = $1{}",
-        dialect::FOR_UPDATE
+        dialect::FOR_NO_KEY_UPDATE
     );
     let row = sqlx::query(AssertSqlSafe(sql))
         .bind(account.0)
@@ -180,104 +180,6 @@ async fn list_audit(
                 created_at: row.try_get("created_at").map_err(map_error)?,
                 prev_hash: row.try_get("prev_hash").map_err(map_error)?,
                 hash: row.try_get("hash").map_err(map_error)?,
-            })
-        })
-        .collect()
-}
-
-async fn insert_crew_run(conn: &mut Conn, account: AccountId, run: &NewCrewRun) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO crew_runs (id, account_id, crew, campaign_id, status, leads_total, started_at) \
-         VALUES ($1, $2, $3, $4, 'running', $5, $6)",
-    )
-    .bind(run.id.0)
-    .bind(account.0)
-    .bind(&run.crew)
-    .bind(run.campaign_id.map(|id| id.0))
-    .bind(run.leads_total)
-    .bind(micros(run.started_at))
-    .execute(conn)
-    .await
-    .map_err(map_error)?;
-    Ok(())
-}
-
-async fn finish_crew_run(
-    conn: &mut Conn,
-    account: AccountId,
-    id: CrewRunId,
-    status: RunStatus,
-    leads_failed: i32,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE crew_runs SET status = $3, leads_failed = $4, finished_at = $5 \
-         WHERE account_id = $1 AND id = $2",
-    )
-    .bind(account.0)
-    .bind(id.0)
-    .bind(status.as_str())
-    .bind(leads_failed)
-    .bind(micros(now))
-    .execute(conn)
-    .await
-    .map_err(map_error)?;
-    Ok(())
-}
-
-async fn insert_stage_runs(
-    conn: &mut Conn,
-    account: AccountId,
-    runs: &[NewStageRun],
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    for run in runs {
-        sqlx::query(
-            "INSERT INTO stage_runs (id, account_id, crew_run_id, lead_id, stage, status, \
-             input_summary, output, duration_ms, tokens, error_class, error, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(StageRunId::new().0)
-        .bind(account.0)
-        .bind(run.crew_run_id.0)
-        .bind(run.lead_id.map(|id| id.0))
-        .bind(&run.stage)
-        .bind(run.status.as_str())
-        .bind(&run.input_summary)
-        .bind(Json(&run.output))
-        .bind(run.duration_ms)
-        .bind(run.tokens)
-        .bind(run.error_class.map(ErrorClass::as_str))
-        .bind(&run.error)
-        .bind(micros(now))
-        .execute(&mut *conn)
-        .await
-        .map_err(map_error)?;
-    }
-    Ok(())
-}
-
-async fn list_stage_runs(conn: &mut Conn, account: AccountId, run: CrewRunId) -> Result<Vec<StageRun>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT id, crew_run_id, lead_id, stage, status, error FROM stage_runs \
-         WHERE account_id = $1 AND crew_run_id = $2 ORDER BY id",
-    )
-    .bind(account.0)
-    .bind(run.0)
-    .fetch_all(conn)
-    .await
-    .map_err(map_error)?;
-    rows.iter()
-        .map(|row| {
-            let status: String = row.try_get("status").map_err(map_error)?;
-            let lead: Option<Uuid> = row.try_get("lead_id").map_err(map_error)?;
-            Ok(StageRun {
-                id: StageRunId(row.try_get("id").map_err(map_error)?),
-                crew_run_id: CrewRunId(row.try_get("crew_run_id").map_err(map_error)?),
-                lead_id: lead.map(LeadId),
-                stage: row.try_get("stage").map_err(map_error)?,
-                status: parse_enum(&status)?,
-                error: row.try_get("error").map_err(map_error)?,
             })
         })
         .collect()

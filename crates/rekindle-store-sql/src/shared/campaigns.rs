@@ -1,7 +1,7 @@
 // Campaign, step and enrollment queries, shared by both backends.
 
 const CAMPAIGN_COLUMNS: &str =
-    "id, name, status, tone, sending_window, track_engagement, created_at, launched_at";
+    "id, name, status, tone, sending_window, track_engagement, takes_dormant_leads, created_at, launched_at";
 const ENROLLMENT_COLUMNS: &str =
     "id, campaign_id, lead_id, status, current_step, next_run_at, stop_reason";
 
@@ -16,6 +16,7 @@ fn campaign_from_row(row: &DbRow) -> Result<Campaign, StoreError> {
         tone: parse_enum(&tone)?,
         window: window.0,
         tracking: row.try_get("track_engagement").map_err(map_error)?,
+        takes_dormant_leads: row.try_get("takes_dormant_leads").map_err(map_error)?,
         created_at: row.try_get("created_at").map_err(map_error)?,
         launched_at: row.try_get("launched_at").map_err(map_error)?,
     })
@@ -102,6 +103,7 @@ async fn create_campaign(
         tone: spec.tone,
         window: spec.window.clone(),
         tracking: true,
+        takes_dormant_leads: false,
         created_at: now,
         launched_at: None,
     };
@@ -319,7 +321,8 @@ async fn update_campaign(
     let sql = format!(
         "UPDATE campaigns SET name = COALESCE($3, name), tone = COALESCE($4, tone), \
          sending_window = COALESCE($5, sending_window), \
-         track_engagement = COALESCE($7, track_engagement), updated_at = $6 \
+         track_engagement = COALESCE($7, track_engagement), \
+         takes_dormant_leads = COALESCE($8, takes_dormant_leads), updated_at = $6 \
          WHERE account_id = $1 AND id = $2 RETURNING {CAMPAIGN_COLUMNS}"
     );
     let row = sqlx::query(AssertSqlSafe(sql))
@@ -330,6 +333,7 @@ async fn update_campaign(
         .bind(changes.window.as_ref().map(Json))
         .bind(micros(now))
         .bind(changes.tracking)
+        .bind(changes.takes_dormant_leads)
         .fetch_optional(conn)
         .await
         .map_err(map_error)?;

@@ -3,7 +3,7 @@
 const LEAD_COLUMNS: &str = "id, account_id, external_id, email, phone, first_name, last_name, \
     company, job_title, industry, website, city, country, time_zone, notes, crm_status, \
     last_contacted_at, crm_created_at, engagement_count, custom_fields, status, score, tier, \
-    score_reasons, import_id, import_ref, created_at, updated_at";
+    score_reasons, import_id, import_ref, icp_adjustment, icp_reason, created_at, updated_at";
 
 fn lead_from_row(row: &DbRow) -> Result<Lead, StoreError> {
     let email: Option<String> = row.try_get("email").map_err(map_error)?;
@@ -52,6 +52,8 @@ fn lead_from_row(row: &DbRow) -> Result<Lead, StoreError> {
         score_reasons: reasons.0,
         import_id: import_id.map(ImportId),
         import_ref: row.try_get("import_ref").map_err(map_error)?,
+        icp_adjustment: row.try_get("icp_adjustment").map_err(map_error)?,
+        icp_reason: row.try_get("icp_reason").map_err(map_error)?,
         created_at: row.try_get("created_at").map_err(map_error)?,
         updated_at: row.try_get("updated_at").map_err(map_error)?,
     })
@@ -240,19 +242,21 @@ async fn list_leads(
     if let Some(param) = import_param {
         conditions.push_str(&format!(" AND import_id = ${param}"));
     }
-    // By score, the cursor is still the last lead's id: its current score is
-    // read back to continue after it. A score that changes between two pages
-    // can move a lead across the page boundary.
+    // By score, the cursor is still the last lead's id: its current ranked
+    // score is read back to continue after it. A score that changes between
+    // two pages can move a lead across the page boundary. The ranked score is
+    // the score plus the profile adjustment; -1000 puts unscored leads last,
+    // below any adjusted score.
     let (position, order) = match filter.order {
         LeadOrder::Created => ("id > $2", "id"),
         LeadOrder::ScoreDesc if page.after.is_none() => (
             "$2 = $2",
-            "coalesce(score, -1) DESC, id DESC",
+            "coalesce(score + icp_adjustment, -1000) DESC, id DESC",
         ),
         LeadOrder::ScoreDesc => (
-            "(coalesce(score, -1), id) < (SELECT coalesce(score, -1), id FROM leads \
-             WHERE account_id = $1 AND id = $2)",
-            "coalesce(score, -1) DESC, id DESC",
+            "(coalesce(score + icp_adjustment, -1000), id) < (SELECT coalesce(score + icp_adjustment, -1000), id \
+             FROM leads WHERE account_id = $1 AND id = $2)",
+            "coalesce(score + icp_adjustment, -1000) DESC, id DESC",
         ),
     };
     let sql = format!(
@@ -392,20 +396,20 @@ async fn list_signals(conn: &mut Conn, account: AccountId, lead: LeadId) -> Resu
     .fetch_all(conn)
     .await
     .map_err(map_error)?;
-    rows.iter()
-        .map(|row| {
-            Ok(Signal {
-                id: SignalId(row.try_get("id").map_err(map_error)?),
-                lead_id: LeadId(row.try_get("lead_id").map_err(map_error)?),
-                input: SignalInput {
-                    kind: row.try_get("kind").map_err(map_error)?,
-                    summary: row.try_get("summary").map_err(map_error)?,
-                    source: row.try_get("source").map_err(map_error)?,
-                },
-                created_at: row.try_get("created_at").map_err(map_error)?,
-            })
-        })
-        .collect()
+    rows.iter().map(signal_from_row).collect()
+}
+
+fn signal_from_row(row: &DbRow) -> Result<Signal, StoreError> {
+    Ok(Signal {
+        id: SignalId(row.try_get("id").map_err(map_error)?),
+        lead_id: LeadId(row.try_get("lead_id").map_err(map_error)?),
+        input: SignalInput {
+            kind: row.try_get("kind").map_err(map_error)?,
+            summary: row.try_get("summary").map_err(map_error)?,
+            source: row.try_get("source").map_err(map_error)?,
+        },
+        created_at: row.try_get("created_at").map_err(map_error)?,
+    })
 }
 
 async fn suppressed_values(

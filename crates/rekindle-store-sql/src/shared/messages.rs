@@ -134,7 +134,7 @@ async fn planned_sends(
     // Two batches placed at once would both see the same free slots, so the
     // account row stays locked until the caller commits its placements. On
     // SQLite the write transaction already holds the database.
-    let lock = format!("SELECT id FROM accounts WHERE id = $1{}", dialect::FOR_UPDATE);
+    let lock = format!("SELECT id FROM accounts WHERE id = $1{}", dialect::FOR_NO_KEY_UPDATE);
     sqlx::query(AssertSqlSafe(lock))
         .bind(account.0)
         .fetch_optional(&mut *conn)

@@ -84,6 +84,42 @@ impl TenantTx for SqlTenantTx {
         count_leads_by_tier(&mut self.tx, self.account).await
     }
 
+    async fn set_lead_scores(&mut self, scores: &[LeadScoreUpdate], now: DateTime<Utc>) -> Result<(), StoreError> {
+        set_lead_scores(&mut self.tx, self.account, scores, now).await
+    }
+
+    async fn update_enrollments(&mut self, updates: &[EnrollmentUpdate]) -> Result<(), StoreError> {
+        update_enrollments(&mut self.tx, self.account, updates).await
+    }
+
+    async fn insert_messages(&mut self, messages: &[NewMessage], now: DateTime<Utc>) -> Result<(), StoreError> {
+        insert_messages(&mut self.tx, self.account, messages, now).await
+    }
+
+    async fn enqueue_jobs(&mut self, jobs: &[NewJob], now: DateTime<Utc>) -> Result<(), StoreError> {
+        enqueue_jobs(&mut self.tx, self.account, jobs, now).await
+    }
+
+    async fn get_leads(&mut self, ids: &[LeadId]) -> Result<Vec<Lead>, StoreError> {
+        get_leads(&mut self.tx, self.account, ids).await
+    }
+
+    async fn get_enrollments(&mut self, ids: &[EnrollmentId]) -> Result<Vec<Enrollment>, StoreError> {
+        get_enrollments(&mut self.tx, self.account, ids).await
+    }
+
+    async fn list_signals_of(&mut self, leads: &[LeadId]) -> Result<Vec<Signal>, StoreError> {
+        list_signals_of(&mut self.tx, self.account, leads).await
+    }
+
+    async fn latest_consents(&mut self, leads: &[LeadId]) -> Result<Vec<(LeadId, ConsentBasis)>, StoreError> {
+        latest_consents(&mut self.tx, self.account, leads).await
+    }
+
+    async fn count_leads_with_status(&mut self, status: LeadStatus) -> Result<i64, StoreError> {
+        count_leads_with_status(&mut self.tx, self.account, status).await
+    }
+
     async fn insert_signals(
         &mut self,
         signals: &[(LeadId, SignalInput)],
@@ -252,6 +288,24 @@ impl TenantTx for SqlTenantTx {
         active_enrollments_of_lead(&mut self.tx, self.account, lead).await
     }
 
+    async fn find_enrollment(
+        &mut self,
+        campaign: CampaignId,
+        lead: LeadId,
+    ) -> Result<Option<Enrollment>, StoreError> {
+        find_enrollment(&mut self.tx, self.account, campaign, lead).await
+    }
+
+    async fn enroll_dormant_leads(
+        &mut self,
+        campaign: CampaignId,
+        window: &IdleWindow,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<EnrollmentId>, StoreError> {
+        enroll_dormant_leads(&mut self.tx, self.account, campaign, window, limit, now).await
+    }
+
     async fn insert_message(&mut self, message: &NewMessage, now: DateTime<Utc>) -> Result<(), StoreError> {
         insert_message(&mut self.tx, self.account, message, now).await
     }
@@ -334,6 +388,58 @@ impl TenantTx for SqlTenantTx {
 
     async fn list_stage_runs(&mut self, run: CrewRunId) -> Result<Vec<StageRun>, StoreError> {
         list_stage_runs(&mut self.tx, self.account, run).await
+    }
+
+    async fn list_crew_runs(
+        &mut self,
+        filter: &CrewRunFilter,
+        page: PageRequest,
+    ) -> Result<Page<CrewRun>, StoreError> {
+        list_crew_runs(&mut self.tx, self.account, filter, page).await
+    }
+
+    async fn get_crew_run(&mut self, id: CrewRunId) -> Result<Option<CrewRun>, StoreError> {
+        get_crew_run(&mut self.tx, self.account, id).await
+    }
+
+    async fn reserve_ai_budget(
+        &mut self,
+        day: NaiveDate,
+        estimate_nano_usd: i64,
+        limit_nano_usd: i64,
+        now: DateTime<Utc>,
+    ) -> Result<AiReservation, StoreError> {
+        reserve_ai_budget(&mut self.tx, self.account, day, estimate_nano_usd, limit_nano_usd, now).await
+    }
+
+    async fn settle_ai_budget(
+        &mut self,
+        day: NaiveDate,
+        reserved_nano_usd: i64,
+        usage: &NewAiUsage,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        settle_ai_budget(&mut self.tx, self.account, day, reserved_nano_usd, usage, now).await
+    }
+
+    async fn ai_spend(&mut self, day: NaiveDate) -> Result<AiDailySpend, StoreError> {
+        ai_spend(&mut self.tx, self.account, day).await
+    }
+
+    async fn get_icp_profile(&mut self) -> Result<Option<IcpProfileRow>, StoreError> {
+        get_icp_profile(&mut self.tx, self.account).await
+    }
+
+    async fn put_icp_profile(&mut self, profile: &IcpProfileRow) -> Result<(), StoreError> {
+        put_icp_profile(&mut self.tx, self.account, profile).await
+    }
+
+    async fn leads_to_rank(&mut self, derived_at: DateTime<Utc>, limit: u32) -> Result<Vec<Lead>, StoreError> {
+        leads_to_rank(&mut self.tx, self.account, derived_at, limit).await
+    }
+
+    async fn set_icp_rankings(&mut self, rankings: &[IcpRanking], now: DateTime<Utc>) -> Result<(), StoreError> {
+        set_icp_rankings(&mut self.tx, self.account, rankings, now).await
     }
 
     async fn append_audit(&mut self, record: &AuditRecord, now: DateTime<Utc>) -> Result<i64, StoreError> {
@@ -638,6 +744,14 @@ impl SystemTx for SqlSystemTx {
         limit: u32,
     ) -> Result<Vec<(AccountId, Enrollment)>, StoreError> {
         due_paused_enrollments(&mut self.tx, now, limit).await
+    }
+
+    async fn dormant_intake_campaigns(&mut self) -> Result<Vec<(AccountId, CampaignId)>, StoreError> {
+        dormant_intake_campaigns(&mut self.tx).await
+    }
+
+    async fn accounts_with_won_leads(&mut self, min: i64) -> Result<Vec<AccountId>, StoreError> {
+        accounts_with_won_leads(&mut self.tx, min).await
     }
 
     async fn audit_head(&mut self, account: AccountId) -> Result<AuditHead, StoreError> {

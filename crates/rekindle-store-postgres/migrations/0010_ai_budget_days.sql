@@ -1,0 +1,29 @@
+-- LLM spending per account and UTC day, so that the daily budget holds across
+-- every process of a fleet. A call first reserves its worst-case cost with one
+-- conditional upsert (cost + reserved + estimate <= limit), then settles: the
+-- reservation is released and the real cost added. Amounts are nano-dollars
+-- (10^-9 USD), the unit of rekindle_llm::budget::Cost.
+CREATE TABLE ai_budget_days (
+    account_id uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    day date NOT NULL,
+    cost_nano_usd bigint NOT NULL DEFAULT 0 CHECK (cost_nano_usd >= 0),
+    reserved_nano_usd bigint NOT NULL DEFAULT 0 CHECK (reserved_nano_usd >= 0),
+    input_tokens bigint NOT NULL DEFAULT 0 CHECK (input_tokens >= 0),
+    output_tokens bigint NOT NULL DEFAULT 0 CHECK (output_tokens >= 0),
+    calls bigint NOT NULL DEFAULT 0 CHECK (calls >= 0),
+    updated_at timestamptz NOT NULL,
+    PRIMARY KEY (account_id, day)
+);
+
+ALTER TABLE ai_budget_days ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ai_budget_days FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON ai_budget_days
+    USING (account_id = rekindle_current_account())
+    WITH CHECK (account_id = rekindle_current_account());
+CREATE POLICY system_access ON ai_budget_days
+    USING (current_setting('rekindle.system', true) = 'on')
+    WITH CHECK (current_setting('rekindle.system', true) = 'on');
+
+-- One row per LLM request: cost_micros rounds up, so the exact cost of cheap
+-- calls (fractions of a micro-dollar) is kept in nano-dollars beside it.
+ALTER TABLE ai_usage ADD COLUMN cost_nano_usd bigint NOT NULL DEFAULT 0 CHECK (cost_nano_usd >= 0);

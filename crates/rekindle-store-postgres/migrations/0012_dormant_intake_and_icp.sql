@@ -1,0 +1,30 @@
+-- A campaign that takes dormant leads: the periodic scan enrolls leads idle 30
+-- to 365 days into it while it is active.
+ALTER TABLE campaigns ADD COLUMN takes_dormant_leads boolean NOT NULL DEFAULT false;
+CREATE INDEX campaigns_dormant_intake ON campaigns (status) WHERE takes_dormant_leads;
+
+-- The ideal customer profile derived from an account's won deals (leads with
+-- status won), one per account, replaced on each derivation.
+CREATE TABLE icp_profiles (
+    account_id uuid PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    won_deals integer NOT NULL CHECK (won_deals >= 0),
+    profile jsonb NOT NULL,
+    derived_at timestamptz NOT NULL
+);
+
+ALTER TABLE icp_profiles ENABLE ROW LEVEL SECURITY;
+ALTER TABLE icp_profiles FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON icp_profiles
+    USING (account_id = rekindle_current_account())
+    WITH CHECK (account_id = rekindle_current_account());
+CREATE POLICY system_access ON icp_profiles
+    USING (current_setting('rekindle.system', true) = 'on')
+    WITH CHECK (current_setting('rekindle.system', true) = 'on');
+
+-- How far a lead's ranking moves for its match with the profile, why, and
+-- when it was last compared. The ranking is score + icp_adjustment; the
+-- score itself stays the scorer's.
+ALTER TABLE leads ADD COLUMN icp_adjustment integer NOT NULL DEFAULT 0
+    CHECK (icp_adjustment BETWEEN -100 AND 100);
+ALTER TABLE leads ADD COLUMN icp_reason text;
+ALTER TABLE leads ADD COLUMN icp_ranked_at timestamptz;
