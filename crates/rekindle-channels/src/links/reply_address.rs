@@ -3,7 +3,8 @@
 //! Each email goes out with `Reply-To: reply+<message>-<tag>@<inbound domain>`,
 //! where `<message>` is the message id in lowercase hex and `<tag>` a truncated
 //! HMAC of it. A reply then names its message even when the mail client drops
-//! `In-Reply-To`, and nobody can forge a reply to a message they never got.
+//! `In-Reply-To`, and a reply address made up without the key fails the tag
+//! check.
 //! Lowercase hex survives mail servers that change the letter case of local
 //! parts, and the whole local part stays within RFC 5321's 64 characters.
 
