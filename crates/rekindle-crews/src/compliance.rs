@@ -189,6 +189,23 @@ pub fn check_compliance(
     }
 }
 
+/// Checks the lawful basis for contacting a lead on `channel`: consent or a
+/// contract allow every channel; legitimate interest, or no record, allows
+/// email to a business contact only. Withdrawn consent allows nothing.
+pub fn has_lawful_basis(
+    channel: Channel,
+    consent: Option<ConsentBasis>,
+    business_contact: bool,
+) -> bool {
+    match consent {
+        Some(ConsentBasis::Withdrawn) => false,
+        Some(ConsentBasis::Consent | ConsentBasis::Contract) => true,
+        None | Some(ConsentBasis::LegitimateInterest) => {
+            channel == Channel::Email && business_contact
+        }
+    }
+}
+
 /// Suppression, consent, opt-out notes and the recipient address.
 fn contact_violations(input: &ComplianceInput) -> Vec<ComplianceViolation> {
     let channel = input.draft.channel;
@@ -200,18 +217,13 @@ fn contact_violations(input: &ComplianceInput) -> Vec<ComplianceViolation> {
         violations.push(ComplianceViolation::OptOutNoted);
     }
 
-    match input.consent {
-        Some(ConsentBasis::Withdrawn) => violations.push(ComplianceViolation::ConsentWithdrawn),
-        Some(ConsentBasis::Consent | ConsentBasis::Contract) => {}
-        None | Some(ConsentBasis::LegitimateInterest) => {
-            let allowed = channel == Channel::Email && input.business_contact;
-            if !allowed {
-                violations.push(ComplianceViolation::NoLawfulBasis {
-                    channel,
-                    consent: input.consent,
-                });
-            }
-        }
+    if input.consent == Some(ConsentBasis::Withdrawn) {
+        violations.push(ComplianceViolation::ConsentWithdrawn);
+    } else if !has_lawful_basis(channel, input.consent, input.business_contact) {
+        violations.push(ComplianceViolation::NoLawfulBasis {
+            channel,
+            consent: input.consent,
+        });
     }
 
     let has_recipient = match channel {

@@ -24,6 +24,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use crate::compliance::{ComplianceGate, CompliantMessage};
+use crate::engagement::EngagementContext;
 use crate::quality::{QualityGate, QualityInput, QualityReport};
 use crate::researcher::Research;
 use crate::scheduler::{ScheduledSend, Scheduler};
@@ -96,6 +97,9 @@ pub struct LeadTask {
     /// When the previous step was sent to this lead. A follow-up's delay counts
     /// from it; without it the delay counts from the step's `now`.
     pub previous_sent_at: Option<DateTime<Utc>>,
+    /// What the lead did after the previous step, for a follow-up the
+    /// engagement crew decided to send; `None` for a first message.
+    pub engagement: Option<EngagementContext>,
 }
 
 /// A message ready to be stored and sent.

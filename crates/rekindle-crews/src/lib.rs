@@ -40,7 +40,7 @@ pub mod writer;
 
 pub use compliance::{
     ComplianceGate, ComplianceInput, ComplianceViolation, CompliantMessage, TEXT_OPT_OUT,
-    check_compliance,
+    check_compliance, has_lawful_basis,
 };
 pub use crew::{
     CampaignStep, CrewConfig, CrewReport, LeadOutcome, LeadRun, LeadTask, PreparedMessage,

@@ -6,6 +6,7 @@ use rekindle_domain::LeadId;
 use rekindle_domain::lead::LeadFields;
 use serde::{Deserialize, Serialize};
 
+use crate::engagement::{EngagementContext, FollowUpSubjectInput, follow_up_subject_variants};
 use crate::researcher::Hook;
 use crate::stage::{Stage, StageError};
 use crate::text::{PLACEHOLDER_CHARS, char_count, find_links};
@@ -49,6 +50,9 @@ pub struct SubjectInput {
     pub step_index: u32,
     /// The writer's subject, kept as variant A when it meets the limits.
     pub draft_subject: Option<String>,
+    /// What the lead did after the previous step. A follow-up with it gets
+    /// subjects that refer to the lead's click or question.
+    pub engagement: Option<EngagementContext>,
 }
 
 /// Two subject variants and the one this lead receives.
@@ -71,8 +75,23 @@ impl SubjectVariants {
     }
 }
 
-/// Builds the variants for one lead.
+/// Builds the variants for one lead: for a follow-up after a click, a bounce
+/// or a question, subjects that refer to it; else the general ones, which
+/// keep the writer's subject.
 pub fn subject_variants(input: &SubjectInput) -> SubjectVariants {
+    let notable = |engagement: &&EngagementContext| {
+        engagement.clicked.is_some() || engagement.previous_bounced || engagement.question.is_some()
+    };
+    let follow_up = input.engagement.as_ref().filter(notable);
+    if let Some(engagement) = follow_up.filter(|_| input.step_index > 0) {
+        return follow_up_subject_variants(&FollowUpSubjectInput {
+            lead_id: input.lead_id,
+            fields: input.fields.clone(),
+            hook: input.hook.clone(),
+            step_index: input.step_index,
+            engagement: engagement.clone(),
+        });
+    }
     let facts = SubjectFacts::new(input.lead_id, &input.fields, &input.hook, input.step_index);
     let a = input
         .draft_subject

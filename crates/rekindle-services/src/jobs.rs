@@ -84,7 +84,10 @@ pub async fn dispatch(app: &App, job: &Job) -> Result<Completion, ServiceError> 
             pending(crew::score_import(app, account, payload::<ScoreImportPayload>(job)?).await)
         }
         PREPARE_STEP_JOB => {
-            pending(crew::prepare_step(app, account, payload::<PrepareStepPayload>(job)?).await)
+            // Judged at its own time when run early, as a send is below.
+            let now = job.run_at.max(Utc::now());
+            let payload = payload::<PrepareStepPayload>(job)?;
+            pending(crew::prepare_step(app, account, payload, now).await)
         }
         SEND_MESSAGE_JOB => {
             // A job run early by `Worker::run_due` is judged at its own time;

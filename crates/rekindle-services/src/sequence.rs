@@ -1,6 +1,6 @@
 //! Moving an enrollment through its campaign's steps.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use rekindle_domain::{AccountId, CampaignId, EnrollmentId, EnrollmentStatus};
 use rekindle_store::{Actor, AuditRecord, NewJob, Step, TenantTx};
 use serde_json::json;
@@ -37,6 +37,25 @@ pub(crate) async fn advance_with_steps(
     position: i32,
     at: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
+    // The engagement crew decides when the step is due, so the follow-up
+    // can refer to what the lead did in the meantime; it waits again if the
+    // lead's local calendar puts the due time a little later.
+    let due = |next: &Step| at + TimeDelta::days(i64::from(next.spec.delay_days));
+    advance(tx, account, campaign, steps, enrollment, position, due).await
+}
+
+/// Moves an enrollment past step `position` and prepares the next step at
+/// the time `run_at` gives for it, or completes the enrollment after the
+/// last step.
+async fn advance(
+    tx: &mut dyn TenantTx,
+    account: AccountId,
+    campaign: CampaignId,
+    steps: &[Step],
+    enrollment: EnrollmentId,
+    position: i32,
+    run_at: impl Fn(&Step) -> DateTime<Utc>,
+) -> Result<(), ServiceError> {
     let Some(next) = steps.iter().find(|s| s.position == position + 1) else {
         tx.update_enrollment(
             enrollment,
@@ -49,12 +68,12 @@ pub(crate) async fn advance_with_steps(
         return Ok(());
     };
 
-    // The crew reads `next_run_at` as the previous send time for follow-ups.
+    let run_at = run_at(next);
     tx.update_enrollment(
         enrollment,
         EnrollmentStatus::Active,
         position,
-        Some(at),
+        Some(run_at),
         None,
     )
     .await?;
@@ -66,13 +85,13 @@ pub(crate) async fn advance_with_steps(
         retry: 0,
     };
     let mut job = NewJob::now(PREPARE_STEP_JOB, json!(payload));
-    job.run_at = at;
+    job.run_at = run_at;
     job.unique_key = Some(unique_key(
         account,
         PREPARE_STEP_JOB,
         format!("{enrollment}:{}", next.position),
     ));
-    tx.enqueue_job(&job, at).await?;
+    tx.enqueue_job(&job, Utc::now()).await?;
     Ok(())
 }
 
@@ -93,13 +112,16 @@ pub async fn resume_paused(app: &App, now: DateTime<Utc>) -> Result<usize, Servi
         if current.status != EnrollmentStatus::Paused {
             continue;
         }
-        advance_after_step(
+        // The wait was the pause itself, so the next step is prepared now.
+        let steps = tx.list_steps(current.campaign_id).await?;
+        advance(
             &mut *tx,
             account,
             current.campaign_id,
+            &steps,
             current.id,
             current.current_step,
-            now,
+            |_| now,
         )
         .await?;
         tx.append_audit(

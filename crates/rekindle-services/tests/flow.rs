@@ -156,12 +156,33 @@ async fn check_campaign_flow(harness: &Harness) {
         .filter(|m| m.status == MessageStatus::Sent)
         .collect();
     assert_eq!(sent.len(), 3, "{messages:?}");
-    let follow_ups = messages
-        .iter()
-        .filter(|m| m.status == MessageStatus::Scheduled)
-        .count();
-    assert_eq!(follow_ups, 3, "the second step is scheduled for every lead");
+    assert!(
+        messages
+            .iter()
+            .all(|m| m.status != MessageStatus::Scheduled),
+        "the second step is written only when it is due"
+    );
     drop(tx);
+    // The engagement crew prepares each lead's second step three days after
+    // the lead's first message.
+    let mut system = app.store.begin_system("test").await.unwrap();
+    let follow_up_jobs: Vec<_> = system
+        .list_jobs(None, PageRequest::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|job| job.kind == "prepare_step" && job.status == JobStatus::Queued)
+        .collect();
+    drop(system);
+    assert_eq!(follow_up_jobs.len(), 3, "{follow_up_jobs:?}");
+    for message in &sent {
+        let due = message.sent_at.unwrap() + Duration::days(3);
+        assert!(
+            follow_up_jobs.iter().any(|job| job.run_at == due),
+            "no follow-up job at {due} for {message:?}"
+        );
+    }
     let eml_files = std::fs::read_dir(dir.path().join("email")).unwrap().count();
     assert_eq!(eml_files, 3);
 
@@ -198,7 +219,12 @@ async fn check_campaign_flow(harness: &Harness) {
         .filter(|m| m.lead_id == target.lead_id)
         .collect();
     assert!(of_lead.iter().any(|m| m.status == MessageStatus::Replied));
-    assert!(of_lead.iter().any(|m| m.status == MessageStatus::Cancelled));
+    let enrollment = tx
+        .get_enrollment(target.enrollment_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(enrollment.status, EnrollmentStatus::Stopped);
     let funnel = tx.funnel(Some(campaign.id)).await.unwrap();
     assert_eq!(funnel.sent, 3);
     assert_eq!(funnel.opted_out, 1);
@@ -396,12 +422,31 @@ async fn check_out_of_office_resume(harness: &Harness) {
     assert_eq!(enrollment.status, EnrollmentStatus::Paused);
     assert_eq!(
         enrollment.current_step, 1,
-        "the cancelled second step will be prepared again"
+        "the second step will be prepared after the absence"
     );
     let resume_at = enrollment.next_run_at.unwrap();
     assert_eq!(
         resume_at.date_naive(),
         chrono::NaiveDate::from_ymd_opt(2027, 1, 15).unwrap()
+    );
+    drop(tx);
+
+    // The second step falls due during the absence and is not written.
+    worker
+        .run_due(resume_at - Duration::hours(1), 100)
+        .await
+        .unwrap();
+    let mut tx = app.store.begin(account).await.unwrap();
+    let messages = tx
+        .list_messages(Some(campaign.id), PageRequest::default())
+        .await
+        .unwrap()
+        .items;
+    assert!(
+        messages
+            .iter()
+            .all(|m| m.lead_id != target.lead_id || m.step_id == target.step_id),
+        "{messages:?}"
     );
     drop(tx);
 
@@ -420,7 +465,7 @@ async fn check_out_of_office_resume(harness: &Harness) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(enrollment.status, EnrollmentStatus::Active);
+    // Sent at the resume time when the window is open then, else scheduled.
     assert_eq!(enrollment.current_step, 2);
     let messages = tx
         .list_messages(Some(campaign.id), PageRequest::default())
@@ -432,14 +477,19 @@ async fn check_out_of_office_resume(harness: &Harness) {
         .filter(|m| m.lead_id == target.lead_id && m.step_id != target.step_id)
         .map(|m| m.status)
         .collect();
+    assert_eq!(second_steps.len(), 1, "{second_steps:?}");
     assert!(
-        second_steps.contains(&MessageStatus::Cancelled),
+        matches!(
+            second_steps[0],
+            MessageStatus::Scheduled | MessageStatus::Sent
+        ),
         "{second_steps:?}"
     );
-    assert!(
-        second_steps.contains(&MessageStatus::Scheduled),
-        "{second_steps:?}"
-    );
+    let second = messages
+        .iter()
+        .find(|m| m.lead_id == target.lead_id && m.step_id != target.step_id)
+        .unwrap();
+    assert!(second.scheduled_at >= resume_at, "{second:?}");
 }
 
 /// A writer that fails once, with a transient error, for one address.

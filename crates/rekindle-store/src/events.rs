@@ -151,6 +151,21 @@ pub struct EventTarget {
     pub engagement: Option<Engagement>,
 }
 
+/// A sent message of an enrollment and what the lead did with it, read by
+/// the engagement crew before a follow-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentActivity {
+    pub enrollment_id: EnrollmentId,
+    pub message_id: MessageId,
+    /// Position of the message's step in the sequence.
+    pub position: i32,
+    pub channel: Channel,
+    pub status: MessageStatus,
+    pub sent_at: DateTime<Utc>,
+    /// `None` when no event was counted for the message yet.
+    pub engagement: Option<Engagement>,
+}
+
 /// A forward move of a message's status. It is applied only while the
 /// message is still in `from`, so a concurrent change is never undone.
 #[derive(Debug, Clone, PartialEq, Eq)]

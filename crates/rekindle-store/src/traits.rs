@@ -505,6 +505,19 @@ pub trait TenantTx: Send {
         &mut self,
         message: MessageId,
     ) -> Result<Option<Engagement>, StoreError>;
+    /// Moves the account's queued job with `unique_key` to `run_at` when that
+    /// is sooner than its current time. Returns whether a job moved.
+    async fn bring_job_forward(
+        &mut self,
+        unique_key: &str,
+        run_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Returns the sent messages of these enrollments with their counters,
+    /// ordered by enrollment and step position.
+    async fn sent_activity(
+        &mut self,
+        enrollments: &[EnrollmentId],
+    ) -> Result<Vec<SentActivity>, StoreError>;
     /// Stops the lead's pending, active and paused enrollments and cancels
     /// their scheduled messages. Returns how many enrollments stopped.
     async fn stop_lead_enrollments(

@@ -12,10 +12,11 @@ use rekindle_domain::campaign::{CampaignSpec, SendingWindow, StepSpec};
 use rekindle_domain::{
     AccountId, CampaignId, Channel, EnrollmentStatus, MessageStatus, ReplyLabel, Tier, Tone,
 };
+use rekindle_services::crew::NEXT_STEP_STAGE_NAME;
 use rekindle_services::replies::{InboundReply, ingest_reply};
 use rekindle_services::worker::Worker;
 use rekindle_services::{App, accounts, campaigns, report};
-use rekindle_store::{Actor, LeadFilter, Message, NewAccount, PageRequest};
+use rekindle_store::{Actor, CrewRunFilter, LeadFilter, Message, NewAccount, PageRequest};
 use rekindle_store_sqlite::SqliteStore;
 
 use crate::cli::DemoArgs;
@@ -28,6 +29,11 @@ const SAMPLE_CSV: &str = include_str!("../samples/dormant_leads.csv");
 const DORMANT_AFTER_DAYS: i64 = 30;
 /// Batches the worker runs before the demo gives up on an idle queue.
 const MAX_WORKER_ROUNDS: usize = 1000;
+/// Days from now the demo runs the queue on to. Sends are recorded at the
+/// time the demo runs, so the second step falls due 3 days from now. It is
+/// sent within the next window day, weekends included. The SMS step falls
+/// due 7 days from now, after the horizon.
+const FOLLOW_UP_HORIZON_DAYS: i64 = 6;
 
 pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let dir = args.dir.clone().unwrap_or_else(|| {
@@ -106,6 +112,15 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
 
     println!("\n5. Simulated replies, fed through the same path real replies take");
     feed_replies(&app, account.id, campaign).await?;
+
+    let horizon = Utc::now() + chrono::Duration::days(FOLLOW_UP_HORIZON_DAYS);
+    println!("\n6. Follow-ups, written when due from what each lead did since the first email");
+    println!(
+        "  The demo runs the queue on to {}, past the second step's due time.",
+        horizon.format("%Y-%m-%d %H:%M UTC")
+    );
+    worker.run_due(horizon, MAX_WORKER_ROUNDS).await?;
+    print_follow_up_decisions(&app, account.id, campaign).await?;
 
     print_report(&app, account.id, campaign, &outbox).await?;
     Ok(ExitCode::SUCCESS)
@@ -383,6 +398,45 @@ async fn print_stopped_leads(
     Ok(())
 }
 
+/// Prints the engagement crew's decisions for the second step, counted by
+/// what was decided and why.
+async fn print_follow_up_decisions(
+    app: &App,
+    account: AccountId,
+    campaign: CampaignId,
+) -> anyhow::Result<()> {
+    let mut tx = app.store.begin(account).await?;
+    let filter = CrewRunFilter {
+        campaign_id: Some(campaign),
+        status: None,
+    };
+    let runs = tx
+        .list_crew_runs(&filter, PageRequest::new(None, Some(200)))
+        .await?;
+    let mut decisions: std::collections::BTreeMap<String, usize> = Default::default();
+    for run in runs.items.iter().filter(|run| run.step_position == Some(2)) {
+        for stage in tx.list_stage_runs(run.id).await? {
+            if stage.stage != NEXT_STEP_STAGE_NAME {
+                continue;
+            }
+            // The summary reads "lead <id>: <action>. <reason>".
+            let decision = stage
+                .input_summary
+                .split_once(": ")
+                .map_or(stage.input_summary.as_str(), |(_, rest)| rest);
+            *decisions.entry(decision.to_owned()).or_default() += 1;
+        }
+    }
+    tx.commit().await?;
+    if decisions.is_empty() {
+        println!("  no follow-up fell due: every lead replied, stopped or has no address");
+    }
+    for (decision, leads) in decisions {
+        println!("    {leads:>3} leads: {decision}");
+    }
+    Ok(())
+}
+
 /// Words a sales team uses for each reply label.
 fn reply_label_text(label: ReplyLabel) -> &'static str {
     match label {
@@ -406,7 +460,7 @@ async fn print_report(
     outbox: &Path,
 ) -> anyhow::Result<()> {
     let report = report::campaign_report(app, account, campaign).await?;
-    println!("\n6. Report");
+    println!("\n7. Report");
     println!("  Messages per step:");
     for row in &report.steps {
         println!(
@@ -418,7 +472,7 @@ async fn print_report(
         );
     }
     println!(
-        "    (cancelled: follow-ups stopped or paused by a reply; the SMS step is prepared after the second email is sent)"
+        "    (the SMS step is prepared 7 days after the second email, after this demo's horizon)"
     );
     let f = &report.funnel;
     println!(

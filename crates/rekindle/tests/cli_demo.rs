@@ -82,7 +82,13 @@ async fn run_demo(csv: Option<&Path>, extra: &[&str]) -> (usize, String) {
 #[tokio::test]
 async fn demo_runs_on_the_built_in_sample() {
     let (sent, stdout) = run_demo(None, &[]).await;
-    assert_eq!(sent, 21, "22 leads, one of them without an email\n{stdout}");
+    // 21 first emails (22 leads, one of them without an email), and a
+    // follow-up for each lead but the 4 that replied.
+    assert_eq!(sent, 21 + 17, "{stdout}");
+    assert!(
+        stdout.contains("17 leads: follow up by email. No reply 3 days"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("-> opt-out: contact suppressed"),
         "{stdout}"
@@ -94,14 +100,17 @@ async fn demo_runs_on_the_built_in_sample() {
 
 #[tokio::test]
 async fn demo_runs_on_each_fixture() {
+    // First emails per file; the demo's 4 replies go to the first 4 leads,
+    // and every other lead gets a follow-up.
     let cases = [
-        ("hubspot_contacts_bom_crlf.csv", vec![], 7),
+        ("hubspot_contacts_bom_crlf.csv", vec![], 7_usize),
         ("excel_de_semicolon.csv", vec!["--default-region", "DE"], 3),
         ("minimal_seven_columns.csv", vec![], 4),
     ];
-    for (file, extra, expected_sent) in cases {
+    for (file, extra, first_emails) in cases {
         let (sent, stdout) = run_demo(Some(&fixtures().join(file)), &extra).await;
-        assert_eq!(sent, expected_sent, "{file}\n{stdout}");
+        let follow_ups = first_emails.saturating_sub(4);
+        assert_eq!(sent, first_emails + follow_ups, "{file}\n{stdout}");
     }
 }
 
@@ -531,22 +540,30 @@ async fn jobs_discard_removes_a_dead_job() {
 
 #[tokio::test]
 async fn crew_runs_are_listed_shown_and_retried() {
+    // A private person's address without consent has no lawful basis for
+    // email, so the crew fails this lead at the compliance gate.
     let dir = tempfile::tempdir().unwrap();
-    let demo_dir = dir.path().join("demo");
-    let demo = rekindle(dir.path())
-        .arg("demo")
-        .arg("--dir")
-        .arg(&demo_dir)
+    let data_dir = dir.path().join("data");
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let csv = dir.path().join("private.csv");
+    std::fs::write(
+        &csv,
+        "first_name,last_name,email,notes\nAva,Stone,ava.stone@mailbox.example,Met at a fair\n",
+    )
+    .unwrap();
+    let imported = rekindle(&data_dir)
+        .arg("import")
+        .arg(&csv)
         .output()
         .unwrap();
     assert!(
-        demo.status.success(),
+        imported.status.success(),
         "{}",
-        String::from_utf8_lossy(&demo.stderr)
+        String::from_utf8_lossy(&imported.stderr)
     );
+    launch_one_email_step(&data_dir).await;
 
-    // The demo's database is the data directory's database from here on.
-    let listed = rekindle(&demo_dir)
+    let listed = rekindle(&data_dir)
         .args(["crew-runs", "list", "--status", "failed"])
         .output()
         .unwrap();
@@ -555,7 +572,7 @@ async fn crew_runs_are_listed_shown_and_retried() {
     assert!(stdout.contains("1 crew runs"), "{stdout}");
     let run_id = stdout.split_whitespace().next().unwrap().to_owned();
 
-    let show = rekindle(&demo_dir)
+    let show = rekindle(&data_dir)
         .args(["crew-runs", "show", &run_id])
         .output()
         .unwrap();
@@ -563,11 +580,11 @@ async fn crew_runs_are_listed_shown_and_retried() {
     assert!(show.status.success(), "{stdout}");
     assert!(stdout.contains("compliance failed"), "{stdout}");
     assert!(
-        stdout.contains("permanent: no lawful basis for sms"),
+        stdout.contains("permanent: no lawful basis for email"),
         "{stdout}"
     );
 
-    let retried = rekindle(&demo_dir)
+    let retried = rekindle(&data_dir)
         .args(["crew-runs", "retry", &run_id])
         .output()
         .unwrap();
@@ -580,7 +597,7 @@ async fn crew_runs_are_listed_shown_and_retried() {
     assert!(stdout.contains("queued lead"), "{stdout}");
 
     // In the database: the enrollment is open again and its crew job queued.
-    let store = SqliteStore::open(&demo_dir.join("rekindle.sqlite"))
+    let store = SqliteStore::open(&data_dir.join("rekindle.sqlite"))
         .await
         .unwrap();
     let account = only_account(&store).await;
@@ -602,7 +619,11 @@ async fn crew_runs_are_listed_shown_and_retried() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(enrollment.status, rekindle_domain::EnrollmentStatus::Active);
+    // Open again as before its first step.
+    assert_eq!(
+        enrollment.status,
+        rekindle_domain::EnrollmentStatus::Pending
+    );
     let queued = tx
         .list_jobs(
             Some(rekindle_domain::JobStatus::Queued),
@@ -614,7 +635,7 @@ async fn crew_runs_are_listed_shown_and_retried() {
 
     // Retrying again finds nothing to retry.
     drop(tx);
-    let again = rekindle(&demo_dir)
+    let again = rekindle(&data_dir)
         .args(["crew-runs", "retry", &run_id])
         .output()
         .unwrap();
@@ -624,4 +645,61 @@ async fn crew_runs_are_listed_shown_and_retried() {
         "{}",
         String::from_utf8_lossy(&again.stderr)
     );
+}
+
+/// Creates a campaign of one email step for every lead of the data
+/// directory's only account, launches it and runs the crew.
+async fn launch_one_email_step(data_dir: &Path) {
+    use rekindle_domain::campaign::{CampaignSpec, SendingWindow, StepSpec};
+    use rekindle_services::campaigns;
+    use rekindle_store::Actor;
+
+    let store = std::sync::Arc::new(
+        SqliteStore::open(&data_dir.join("rekindle.sqlite"))
+            .await
+            .unwrap(),
+    );
+    let account = only_account(&store).await;
+    let app = rekindle_services::App::with_outbox(
+        store.clone(),
+        data_dir.join("outbox"),
+        &[7; 32],
+        rekindle_services::AppSettings::default(),
+    )
+    .unwrap();
+    let actor = Actor::system("test");
+    let spec = CampaignSpec {
+        name: "Private contacts".into(),
+        tone: rekindle_domain::Tone::Friendly,
+        window: SendingWindow::default(),
+        steps: vec![StepSpec {
+            channel: rekindle_domain::Channel::Email,
+            delay_days: 0,
+        }],
+    };
+    let (campaign, _) = campaigns::create_campaign(&app, account, &actor, &spec)
+        .await
+        .unwrap();
+    let mut tx = store.begin(account).await.unwrap();
+    let leads: Vec<_> = tx
+        .list_leads(&LeadFilter::default(), PageRequest::first(10))
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|lead| lead.id)
+        .collect();
+    drop(tx);
+    campaigns::enroll_leads(&app, account, &actor, campaign.id, &leads)
+        .await
+        .unwrap();
+    campaigns::launch_campaign(&app, account, &actor, campaign.id)
+        .await
+        .unwrap();
+    let worker = rekindle_services::worker::Worker::new(
+        app,
+        "test-worker",
+        std::time::Duration::from_millis(10),
+    );
+    worker.run_due(chrono::Utc::now(), 10).await.unwrap();
 }

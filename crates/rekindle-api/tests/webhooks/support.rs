@@ -118,7 +118,7 @@ pub async fn sent_messages_with_follow_up(
     launch(server, session, "email", count, true, steps).await
 }
 
-async fn launch(
+pub async fn launch(
     server: &TestServer,
     session: &Session,
     channel: &str,

@@ -62,7 +62,7 @@ pub(super) fn writer_request(
         step_index: step.step_index,
         sender: step.sender.clone(),
         now: step.now,
-        engagement: None,
+        engagement: task.engagement.clone(),
     }
 }
 
@@ -78,6 +78,7 @@ pub(super) fn subject_input(
         hook: research.hook.clone(),
         step_index: step.step_index,
         draft_subject: draft.subject.clone(),
+        engagement: task.engagement.clone(),
     }
 }
 

@@ -211,6 +211,7 @@ pub fn consented_task(index: u32) -> LeadTask {
         consent: Some(ConsentBasis::Consent),
         unsubscribe_url: format!("{UNSUBSCRIBE_URL}{index}"),
         previous_sent_at: None,
+        engagement: None,
     }
 }
 

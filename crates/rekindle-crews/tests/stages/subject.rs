@@ -15,6 +15,7 @@ fn input(index: u32, step_index: u32, draft_subject: Option<&str>) -> SubjectInp
         fields,
         step_index,
         draft_subject: draft_subject.map(str::to_owned),
+        engagement: None,
     }
 }
 

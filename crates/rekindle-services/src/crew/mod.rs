@@ -3,9 +3,12 @@
 //! transaction. Its results are then stored in one transaction, together with
 //! the crew run, the stage runs, the messages, the send jobs and the audit entry.
 
+mod follow_up;
 mod placement;
 mod preview;
 mod results;
+
+pub use follow_up::NEXT_STEP_STAGE_NAME;
 
 pub use preview::{PREVIEW_MAX_LEADS, preview_step};
 
@@ -13,15 +16,18 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use rekindle_channels::LinkTarget;
-use rekindle_crews::{CampaignStep, CrewReport, LeadTask, SenderIdentity};
+use rekindle_crews::lead_text::SafeLead;
+use rekindle_crews::{CampaignStep, CrewReport, LeadTask, SenderIdentity, has_lawful_basis};
 use rekindle_domain::campaign::parse_time_zone;
 use rekindle_domain::lead::{LeadSnapshot, SignalInput};
+use rekindle_domain::scheduling::effective_zone;
 use rekindle_domain::*;
 use rekindle_llm::AccountScope;
 use rekindle_store::*;
 
 use crate::jobs::{PrepareStepPayload, ScoreImportPayload};
 use crate::{App, ServiceError};
+use follow_up::{FollowUp, LeadActivity};
 
 /// Leads scored per transaction.
 const SCORE_BATCH: u32 = 200;
@@ -68,6 +74,11 @@ pub(crate) struct Planned {
     pub enrollment: Enrollment,
     pub lead: Lead,
     pub message_id: MessageId,
+    /// The channel the message goes out on: the step's, unless the
+    /// engagement crew switched it.
+    pub channel: Channel,
+    /// The engagement crew's decision for a follow-up.
+    pub follow_up: Option<FollowUp>,
 }
 
 /// Store data for one crew batch, read in one short transaction.
@@ -79,39 +90,79 @@ struct StepContext {
     tasks: Vec<LeadTask>,
     /// Enrollments whose lead has no address for this step's channel.
     skipped: Vec<Enrollment>,
+    /// Follow-ups the engagement crew holds back: leads that wait or stop.
+    held: Vec<(Enrollment, FollowUp)>,
 }
 
-/// Writes and schedules step `position` for a batch of enrollments.
+/// Writes and schedules step `position` for a batch of enrollments, as at
+/// `now`: the engagement crew judges follow-ups at that time, and no message
+/// is scheduled before it.
 pub async fn prepare_step(
     app: &App,
     account_id: AccountId,
     payload: PrepareStepPayload,
+    now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let now = Utc::now();
     let Some(context) = load_step_context(app, account_id, &payload, now).await? else {
         return Ok(());
     };
-    let crew_step = campaign_step(
-        app,
-        &context.account,
-        &context.campaign,
-        &context.step,
-        payload.first_send_index,
-        now,
-    );
+    let account_zone = parse_time_zone(&context.account.time_zone).unwrap_or(chrono_tz::UTC);
 
-    let report = run_crew(app, &context.account, &crew_step, context.tasks).await;
-    let batch = results::StepBatch {
-        account_id,
-        retry: payload.retry,
-        campaign: &context.campaign,
-        account_zone: parse_time_zone(&context.account.time_zone).unwrap_or(chrono_tz::UTC),
-        step: &context.step,
-        planned: &context.planned,
-        runs: &report.leads,
-        skipped: &context.skipped,
-    };
-    results::store_step_results(app, account_id, batch, now).await
+    // Leads the engagement crew moved to another channel are written and
+    // placed as a batch of that channel; held and skipped leads are stored
+    // with the first batch.
+    let mut first = true;
+    for (channel, planned, tasks) in by_channel(&context.step, context.planned, context.tasks) {
+        let mut step = context.step.clone();
+        step.spec.channel = channel;
+        let crew_step = campaign_step(
+            app,
+            &context.account,
+            &context.campaign,
+            &step,
+            payload.first_send_index,
+            now,
+        );
+        let report = run_crew(app, &context.account, &crew_step, tasks).await;
+        let batch = results::StepBatch {
+            account_id,
+            retry: payload.retry,
+            campaign: &context.campaign,
+            account_zone,
+            step: &step,
+            planned: &planned,
+            runs: &report.leads,
+            skipped: if first { &context.skipped } else { &[] },
+            held: if first { &context.held } else { &[] },
+        };
+        results::store_step_results(app, account_id, batch, now).await?;
+        first = false;
+    }
+    Ok(())
+}
+
+/// Splits a batch by the channel each lead's message goes out on, the
+/// step's own channel first. It always returns the step's channel, so a
+/// batch whose leads are all held or skipped is still stored.
+fn by_channel(
+    step: &Step,
+    planned: Vec<Planned>,
+    tasks: Vec<LeadTask>,
+) -> Vec<(Channel, Vec<Planned>, Vec<LeadTask>)> {
+    let mut groups: Vec<(Channel, Vec<Planned>, Vec<LeadTask>)> =
+        vec![(step.spec.channel, Vec::new(), Vec::new())];
+    for (planned, task) in planned.into_iter().zip(tasks) {
+        let index = match groups.iter().position(|group| group.0 == planned.channel) {
+            Some(index) => index,
+            None => {
+                groups.push((planned.channel, Vec::new(), Vec::new()));
+                groups.len() - 1
+            }
+        };
+        groups[index].1.push(planned);
+        groups[index].2.push(task);
+    }
+    groups
 }
 
 /// Runs the crew for a batch of `account`'s leads: with the account's LLM
@@ -177,8 +228,9 @@ async fn load_step_context(
     }
     let steps = tx.list_steps(campaign.id).await?;
     let Some(step) = steps
-        .into_iter()
+        .iter()
         .find(|step| step.position == payload.position)
+        .cloned()
     else {
         return Ok(None);
     };
@@ -189,6 +241,8 @@ async fn load_step_context(
         ))
     })?;
 
+    let campaign_channels: Vec<Channel> = steps.iter().map(|step| step.spec.channel).collect();
+    let account_zone = parse_time_zone(&account.time_zone).unwrap_or(chrono_tz::UTC);
     let mut batch = BatchRows::load(&mut *tx, payload).await?;
     let mut context = StepContext {
         account,
@@ -197,13 +251,33 @@ async fn load_step_context(
         planned: Vec::new(),
         tasks: Vec::new(),
         skipped: Vec::new(),
+        held: Vec::new(),
     };
     let open = batch.open_enrollments(payload);
     for (enrollment, lead) in open {
-        if !has_address_for(&lead, context.step.spec.channel) {
+        let activity = LeadActivity {
+            sent: batch.sent_of(enrollment.id),
+            reachable: batch.reachable(&lead, &campaign_channels),
+            lead_zone: effective_zone(lead.fields.time_zone.as_deref(), account_zone).0,
+        };
+        let follow_up = (payload.position > 1)
+            .then(|| follow_up::decide(&context.step, &activity, now))
+            .flatten();
+        let (channel, engagement) = match &follow_up {
+            Some(FollowUp::Write {
+                channel, context, ..
+            }) => (*channel, Some(context.clone())),
+            Some(held) => {
+                context.held.push((enrollment, held.clone()));
+                continue;
+            }
+            None => (context.step.spec.channel, None),
+        };
+        if !has_address_for(&lead, channel) {
             context.skipped.push(enrollment);
             continue;
         }
+        let previous_sent_at = activity.sent.last().map(|message| message.sent_at);
 
         let message_id = MessageId::new();
         let unsubscribe = app
@@ -221,18 +295,10 @@ async fn load_step_context(
         let task = LeadTask {
             signals: batch.signals_of(lead.id),
             suppressed: batch.is_suppressed(&lead),
-            // Imported B2B leads are contacted on legitimate interest unless a
-            // consent record gives another basis.
-            consent: Some(
-                batch
-                    .consent_of(lead.id)
-                    .unwrap_or(ConsentBasis::LegitimateInterest),
-            ),
+            consent: Some(batch.basis_of(lead.id)),
             unsubscribe_url: unsubscribe.to_string(),
-            // After a send, the enrollment's next_run_at contains the send time.
-            previous_sent_at: (payload.position > 1)
-                .then_some(enrollment.next_run_at)
-                .flatten(),
+            previous_sent_at: (payload.position > 1).then_some(previous_sent_at).flatten(),
+            engagement,
             lead: LeadSnapshot {
                 id: lead.id,
                 fields: lead.fields.clone(),
@@ -246,6 +312,8 @@ async fn load_step_context(
             enrollment,
             lead,
             message_id,
+            channel,
+            follow_up,
         });
     }
     Ok(Some(context))
@@ -259,6 +327,8 @@ struct BatchRows {
     consents: HashMap<LeadId, ConsentBasis>,
     suppressed_emails: HashSet<String>,
     suppressed_phones: HashSet<String>,
+    /// Sent messages per enrollment, read for follow-up steps only.
+    sent: HashMap<EnrollmentId, Vec<SentActivity>>,
 }
 
 impl BatchRows {
@@ -288,6 +358,12 @@ impl BatchRows {
             .collect();
         let suppressed_emails = tx.suppressed_values(ContactKind::Email, &emails).await?;
         let suppressed_phones = tx.suppressed_values(ContactKind::Phone, &phones).await?;
+        let mut sent: HashMap<EnrollmentId, Vec<SentActivity>> = HashMap::new();
+        if payload.position > 1 {
+            for message in tx.sent_activity(&payload.enrollment_ids).await? {
+                sent.entry(message.enrollment_id).or_default().push(message);
+            }
+        }
 
         Ok(Self {
             enrollments: enrollments.into_iter().map(|e| (e.id, e)).collect(),
@@ -296,6 +372,7 @@ impl BatchRows {
             consents,
             suppressed_emails: suppressed_emails.into_iter().collect(),
             suppressed_phones: suppressed_phones.into_iter().collect(),
+            sent,
         })
     }
 
@@ -326,8 +403,54 @@ impl BatchRows {
         self.signals.get(&lead).cloned().unwrap_or_default()
     }
 
-    fn consent_of(&self, lead: LeadId) -> Option<ConsentBasis> {
-        self.consents.get(&lead).copied()
+    /// Returns the lead's lawful basis: imported B2B leads are contacted on
+    /// legitimate interest unless a consent record gives another basis.
+    fn basis_of(&self, lead: LeadId) -> ConsentBasis {
+        self.consents
+            .get(&lead)
+            .copied()
+            .unwrap_or(ConsentBasis::LegitimateInterest)
+    }
+
+    fn sent_of(&self, enrollment: EnrollmentId) -> &[SentActivity] {
+        self.sent.get(&enrollment).map_or(&[], Vec::as_slice)
+    }
+
+    /// Returns the channels among `channels` that the lead can receive: an
+    /// address that is not suppressed and a lawful basis, as the compliance
+    /// gate checks them. Only the campaign's own channels count, because
+    /// the account may have no sender for the others.
+    fn reachable(&self, lead: &Lead, channels: &[Channel]) -> Vec<Channel> {
+        if lead.status == LeadStatus::Suppressed {
+            return Vec::new();
+        }
+        let consent = Some(self.basis_of(lead.id));
+        let business_contact = SafeLead::from_fields(&lead.fields).company.is_some();
+        let email = lead
+            .fields
+            .email
+            .as_ref()
+            .is_some_and(|e| !self.suppressed_emails.contains(e.as_str()));
+        let phone = lead
+            .fields
+            .phone
+            .as_ref()
+            .is_some_and(|p| !self.suppressed_phones.contains(p.as_str()));
+
+        let mut reachable = Vec::new();
+        for &channel in channels {
+            let address = match channel {
+                Channel::Email => email,
+                Channel::Sms | Channel::Whatsapp => phone,
+            };
+            if address
+                && has_lawful_basis(channel, consent, business_contact)
+                && !reachable.contains(&channel)
+            {
+                reachable.push(channel);
+            }
+        }
+        reachable
     }
 
     /// Checks the suppression lists (account and global) and the lead's

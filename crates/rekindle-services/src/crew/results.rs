@@ -10,6 +10,7 @@ use rekindle_store::*;
 use serde_json::json;
 
 use super::Planned;
+use super::follow_up::{FollowUp, decision_stage_run};
 use super::placement::SendPlanner;
 use crate::jobs::{
     PREPARE_STEP_JOB, PrepareStepPayload, SEND_MESSAGE_JOB, SendMessagePayload, unique_key,
@@ -29,6 +30,8 @@ pub(super) struct StepBatch<'a> {
     pub planned: &'a [Planned],
     pub runs: &'a [LeadRun],
     pub skipped: &'a [Enrollment],
+    /// Follow-ups the engagement crew holds back: leads that wait or stop.
+    pub held: &'a [(Enrollment, FollowUp)],
 }
 
 pub(super) async fn store_step_results(
@@ -63,6 +66,9 @@ pub(super) async fn store_step_results(
     let mut stage_runs = Vec::new();
     let mut writes = BatchWrites::default();
     for (planned, run) in batch.planned.iter().zip(batch.runs) {
+        if let Some(follow_up) = &planned.follow_up {
+            stage_runs.push(decision_stage_run(crew_run.id, run.lead_id, follow_up));
+        }
         stage_runs.extend(stage_runs_of(crew_run.id, run));
         match &run.outcome {
             LeadOutcome::Prepared(prepared) => {
@@ -91,6 +97,14 @@ pub(super) async fn store_step_results(
                 }
             }
         }
+    }
+    for (enrollment, follow_up) in batch.held {
+        stage_runs.push(decision_stage_run(
+            crew_run.id,
+            enrollment.lead_id,
+            follow_up,
+        ));
+        record_held(&mut writes, &batch, enrollment, follow_up);
     }
     writes.flush(&mut *tx, now).await?;
 
@@ -131,12 +145,13 @@ pub(super) async fn store_step_results(
             "prepared": prepared,
             "failed": failed,
             "skipped": batch.skipped.len(),
+            "held": batch.held.len(),
         })),
         now,
     )
     .await?;
     tx.commit().await?;
-    tracing::info!(account_id = %account_id, campaign_id = %batch.campaign.id, position = batch.step.position, prepared, failed, skipped = batch.skipped.len(), "campaign step prepared");
+    tracing::info!(account_id = %account_id, campaign_id = %batch.campaign.id, position = batch.step.position, prepared, failed, skipped = batch.skipped.len(), held = batch.held.len(), "campaign step prepared");
     Ok(())
 }
 
@@ -292,6 +307,56 @@ fn record_failure(
         next_run_at: None,
         stop_reason: Some(reason),
     });
+}
+
+/// Records a follow-up the engagement crew held back. A lead that waits
+/// gets the step's crew again at the time the decision named; a lead that
+/// stops ends its enrollment with the decision's explanation.
+fn record_held(
+    writes: &mut BatchWrites,
+    batch: &StepBatch<'_>,
+    enrollment: &Enrollment,
+    follow_up: &FollowUp,
+) {
+    let explanation = follow_up.decision().reason.explanation();
+    match follow_up {
+        FollowUp::Wait { until, .. } => {
+            let payload = PrepareStepPayload {
+                campaign_id: batch.campaign.id,
+                position: batch.step.position,
+                enrollment_ids: vec![enrollment.id],
+                first_send_index: 0,
+                retry: 0,
+            };
+            let mut job = NewJob::now(PREPARE_STEP_JOB, json!(payload));
+            job.run_at = *until;
+            // The key names the time, so it never meets the key of the job
+            // that is running this batch.
+            job.unique_key = Some(unique_key(
+                batch.account_id,
+                PREPARE_STEP_JOB,
+                format!(
+                    "{}:{}:{}",
+                    enrollment.id,
+                    batch.step.position,
+                    until.timestamp()
+                ),
+            ));
+            writes.jobs.push(job);
+            tracing::info!(account_id = %batch.account_id, campaign_id = %batch.campaign.id, lead_id = %enrollment.lead_id, until = %until, reason = %explanation, "follow-up waits");
+        }
+        FollowUp::Stop { .. } => {
+            writes.enrollments.push(EnrollmentUpdate {
+                id: enrollment.id,
+                status: EnrollmentStatus::Stopped,
+                current_step: enrollment.current_step,
+                next_run_at: None,
+                stop_reason: Some(format!("next step: {explanation}")),
+            });
+            tracing::info!(account_id = %batch.account_id, campaign_id = %batch.campaign.id, lead_id = %enrollment.lead_id, reason = %explanation, "sequence stopped by the engagement crew");
+        }
+        FollowUp::Write { .. } => {}
+    }
 }
 
 /// Records a prepared lead whose message found no send slot: every identity

@@ -3,16 +3,19 @@
 //! sequences. Each suppression is audited.
 
 use chrono::{DateTime, Utc};
+use rekindle_crews::engagement::EngagementSettings;
 use rekindle_domain::*;
 use rekindle_store::*;
 use serde_json::json;
 
 use super::plan::Effect;
 use crate::ServiceError;
+use crate::jobs::{PREPARE_STEP_JOB, unique_key};
 
 /// Applies each effect once per lead and reason, in the caller's transaction.
 pub(super) async fn apply(
     tx: &mut dyn TenantTx,
+    account: AccountId,
     effects: &[(&EventTarget, Effect)],
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
@@ -21,11 +24,48 @@ pub(super) async fn apply(
         if !done.insert((target.lead_id, effect.clone())) {
             continue;
         }
-        let Effect::Suppress {
-            reason,
-            suppress_lead,
-        } = effect;
-        suppress(tx, target, *reason, *suppress_lead, now).await?;
+        match effect {
+            Effect::Suppress {
+                reason,
+                suppress_lead,
+            } => suppress(tx, target, *reason, *suppress_lead, now).await?,
+            Effect::FollowUpSooner { clicked_at } => {
+                follow_up_sooner(tx, account, target, *clicked_at).await?
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Brings the next step's preparation forward to a day after a click on
+/// the enrollment's latest message, when it was due later. A click on an
+/// older message changes nothing, and neither does one after the sequence
+/// stopped.
+async fn follow_up_sooner(
+    tx: &mut dyn TenantTx,
+    account: AccountId,
+    target: &EventTarget,
+    clicked_at: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let Some(enrollment) = tx.get_enrollment(target.enrollment_id).await? else {
+        return Ok(());
+    };
+    if enrollment.status != EnrollmentStatus::Active {
+        return Ok(());
+    }
+    let sent = tx.sent_activity(&[enrollment.id]).await?;
+    if sent.last().map(|message| message.message_id) != Some(target.id) {
+        return Ok(());
+    }
+    let hours = EngagementSettings::default().click_follow_up_hours;
+    let at = clicked_at + chrono::Duration::hours(i64::from(hours));
+    let key = unique_key(
+        account,
+        PREPARE_STEP_JOB,
+        format!("{}:{}", enrollment.id, enrollment.current_step + 1),
+    );
+    if tx.bring_job_forward(&key, at).await? {
+        tracing::info!(account_id = %account, lead_id = %target.lead_id, at = %at, "follow-up brought forward after a click");
     }
     Ok(())
 }

@@ -343,7 +343,7 @@ pub(crate) async fn apply_for_account(
     report.status_changes = tx.apply_status_changes(&changes, now).await?;
     tx.insert_message_events(&history).await?;
     tx.save_engagement(&counters, now).await?;
-    effects::apply(&mut *tx, &effects, now).await?;
+    effects::apply(&mut *tx, account, &effects, now).await?;
     report.applied = fresh.len() as u64;
     audit_application(&mut *tx, &fresh, &report, now).await?;
     tx.commit().await?;

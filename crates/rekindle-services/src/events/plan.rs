@@ -20,6 +20,9 @@ pub enum Effect {
         reason: SuppressionReason,
         suppress_lead: bool,
     },
+    /// Brings the lead's next step forward after a click on the message,
+    /// as the engagement crew follows up a day after a click.
+    FollowUpSooner { clicked_at: DateTime<Utc> },
 }
 
 /// Everything the events of one message change.
@@ -99,6 +102,7 @@ impl State {
                     Some(earliest(self.engagement.first_clicked_at, at));
                 self.engagement.last_clicked_at = Some(latest(self.engagement.last_clicked_at, at));
                 self.engagement_changed = true;
+                self.effect(Effect::FollowUpSooner { clicked_at: at });
                 self.advance(MessageStatus::Clicked, None);
                 self.record(
                     target,

@@ -27,6 +27,28 @@ fn job_from_row(row: &DbRow) -> Result<Job, StoreError> {
 
 /// Inserts a job. A job whose unique key is already queued or running is not
 /// inserted again, and the existing job's id is returned.
+/// Moves the account's queued job with `unique_key` to `run_at` when that is
+/// sooner. Returns whether a job moved.
+async fn bring_job_forward(
+    conn: &mut Conn,
+    account: AccountId,
+    unique_key: &str,
+    run_at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let run_at = micros(run_at);
+    let moved = sqlx::query(
+        "UPDATE jobs SET run_at = $3, updated_at = $3 \
+         WHERE account_id = $1 AND unique_key = $2 AND status = 'queued' AND run_at > $3",
+    )
+    .bind(account.0)
+    .bind(unique_key)
+    .bind(run_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_error)?;
+    Ok(moved.rows_affected() > 0)
+}
+
 async fn enqueue_job(
     conn: &mut Conn,
     account: Option<AccountId>,

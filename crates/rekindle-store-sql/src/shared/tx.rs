@@ -590,6 +590,14 @@ impl TenantTx for SqlTenantTx {
         get_engagement(&mut self.tx, self.account, message).await
     }
 
+    async fn bring_job_forward(&mut self, unique_key: &str, run_at: DateTime<Utc>) -> Result<bool, StoreError> {
+        bring_job_forward(&mut self.tx, self.account, unique_key, run_at).await
+    }
+
+    async fn sent_activity(&mut self, enrollments: &[EnrollmentId]) -> Result<Vec<SentActivity>, StoreError> {
+        sent_activity(&mut self.tx, self.account, enrollments).await
+    }
+
     async fn stop_lead_enrollments(&mut self, lead: LeadId, reason: &str, now: DateTime<Utc>) -> Result<u64, StoreError> {
         stop_lead_enrollments(&mut self.tx, self.account, lead, reason, now).await
     }

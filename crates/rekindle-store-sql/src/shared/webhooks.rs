@@ -162,6 +162,48 @@ async fn get_engagement(
     Ok(read_engagement(conn, account, &[message]).await?.remove(&message))
 }
 
+async fn sent_activity(
+    conn: &mut Conn,
+    account: AccountId,
+    enrollments: &[EnrollmentId],
+) -> Result<Vec<SentActivity>, StoreError> {
+    let mut sent = Vec::new();
+    for chunk in enrollments.chunks(dialect::MAX_BIND_PARAMS - 1) {
+        let sql = format!(
+            "SELECT m.id, m.enrollment_id, s.position, m.channel, m.status, m.sent_at \
+             FROM messages m JOIN campaign_steps s ON s.id = m.step_id \
+             WHERE m.account_id = {} AND m.enrollment_id IN ({}) AND m.sent_at IS NOT NULL \
+             ORDER BY m.enrollment_id, s.position",
+            params(1, 1),
+            params(2, chunk.len())
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(account.0);
+        for id in chunk {
+            query = query.bind(id.0);
+        }
+        for row in query.fetch_all(&mut *conn).await.map_err(map_error)? {
+            let channel: String = row.try_get("channel").map_err(map_error)?;
+            let status: String = row.try_get("status").map_err(map_error)?;
+            sent.push(SentActivity {
+                enrollment_id: EnrollmentId(row.try_get("enrollment_id").map_err(map_error)?),
+                message_id: MessageId(row.try_get("id").map_err(map_error)?),
+                position: row.try_get("position").map_err(map_error)?,
+                channel: parse_enum(&channel)?,
+                status: parse_enum(&status)?,
+                sent_at: row.try_get("sent_at").map_err(map_error)?,
+                engagement: None,
+            });
+        }
+    }
+
+    let ids: Vec<MessageId> = sent.iter().map(|message| message.message_id).collect();
+    let mut counters = read_engagement(conn, account, &ids).await?;
+    for message in &mut sent {
+        message.engagement = counters.remove(&message.message_id);
+    }
+    Ok(sent)
+}
+
 /// Applies status changes. Changes without an error are grouped by their
 /// `from` and `to` status into one UPDATE per group. The rare ones that carry
 /// an error (bounces, failures) are written one by one.
