@@ -1,7 +1,8 @@
 //! The reactivation crew through the API with an LLM configured, played by a
-//! mock LLM server on loopback. It checks messages written by the LLM, stage
-//! runs with tokens, the budget kept in the database with the offline writer
-//! as the fallback, and crew runs listed with a failed lead retried.
+//! mock LLM server on loopback. It checks leads researched and messages
+//! written by the LLM, stage runs with tokens, the budget kept in the
+//! database with the offline researcher and writer as the fallback, and crew
+//! runs listed with a failed lead retried.
 //! Outcomes are checked in the database, on SQLite and on PostgreSQL.
 
 mod common;
@@ -62,10 +63,12 @@ async fn launch_campaign(
     (CampaignId(id.parse().unwrap()), leads)
 }
 
-async fn writer_runs(
+/// Returns the stored runs of `stage` in the campaign's crew runs.
+async fn stage_runs(
     server: &TestServer,
     session: &Session,
     campaign: CampaignId,
+    stage: &str,
 ) -> Vec<StageRun> {
     let mut tx = server.store().begin(session.account()).await.unwrap();
     let filter = CrewRunFilter {
@@ -76,13 +79,13 @@ async fn writer_runs(
         .list_crew_runs(&filter, PageRequest::first(50))
         .await
         .unwrap();
-    let mut writers = Vec::new();
+    let mut found = Vec::new();
     for run in &runs.items {
         let stages = tx.list_stage_runs(run.id).await.unwrap();
-        writers.extend(stages.into_iter().filter(|stage| stage.stage == "writer"));
+        found.extend(stages.into_iter().filter(|run| run.stage == stage));
     }
     tx.commit().await.unwrap();
-    writers
+    found
 }
 
 async fn message_bodies(
@@ -116,19 +119,50 @@ async fn llm_launch_writes_messages_with_tokens(harness: &Harness) {
     for body in &bodies {
         assert!(body.contains(LLM_MARKER), "not written by the LLM: {body}");
     }
-    assert_eq!(mock.request_count(), 3);
-    assert!(
-        mock.requests()[0].user_message().contains("Acme Ltd"),
-        "the lead's data did not reach the request"
-    );
+
+    // Each lead costs a research request and a writer request.
+    let requests = mock.requests();
+    assert_eq!(requests.len(), 6);
+    let research_requests: Vec<_> = requests
+        .iter()
+        .filter(|request| request.body.to_string().contains(llm::RESEARCH_SCHEMA))
+        .collect();
+    assert_eq!(research_requests.len(), 3);
+    for request in &research_requests {
+        let user = request.user_message();
+        assert!(
+            user.contains(&format!("note: [1] {}", llm::LEAD_NOTE)),
+            "the lead's note did not reach the research request: {user}"
+        );
+        assert!(user.contains("company: Acme Ltd"), "{user}");
+    }
+    // The writer request contains the opening the LLM researcher chose from the note.
+    let writer_requests: Vec<_> = requests
+        .iter()
+        .filter(|request| request.body.to_string().contains("reactivation_email"))
+        .collect();
+    assert_eq!(writer_requests.len(), 3);
+    for request in &writer_requests {
+        let user = request.user_message();
+        assert!(
+            user.contains("best_opening: a cue in the notes (asked for pricing)"),
+            "{user}"
+        );
+    }
 
     // The mock reports 120 input and 80 output tokens per request.
-    let writers = writer_runs(&server, &owner, campaign).await;
-    assert_eq!(writers.len(), 3);
-    for writer in &writers {
-        assert_eq!(writer.tokens, 200, "{writer:?}");
-        assert_eq!(writer.fallback, None, "{writer:?}");
-        assert_eq!(writer.status, RunStatus::Succeeded);
+    for stage in ["researcher", "writer"] {
+        let runs = stage_runs(&server, &owner, campaign, stage).await;
+        assert_eq!(runs.len(), 3, "{stage}");
+        for run in &runs {
+            assert_eq!(run.tokens, 200, "{run:?}");
+            assert_eq!(run.fallback, None, "{run:?}");
+            assert_eq!(run.status, RunStatus::Succeeded);
+            assert!(
+                run.input_summary.contains(&format!("{stage} llm")),
+                "{run:?}"
+            );
+        }
     }
 
     // Every request is in the ledger: at $1 and $2 per million tokens, one
@@ -136,22 +170,22 @@ async fn llm_launch_writes_messages_with_tokens(harness: &Harness) {
     let mut tx = server.store().begin(owner.account()).await.unwrap();
     let spend = tx.ai_spend(Utc::now().date_naive()).await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(spend.calls, 3);
-    assert_eq!(spend.input_tokens, 360);
-    assert_eq!(spend.output_tokens, 240);
-    assert_eq!(spend.cost_nano_usd, 3 * 280_000);
+    assert_eq!(spend.calls, 6);
+    assert_eq!(spend.input_tokens, 720);
+    assert_eq!(spend.output_tokens, 480);
+    assert_eq!(spend.cost_nano_usd, 6 * 280_000);
     assert_eq!(spend.reserved_nano_usd, 0);
 
     let runs = server.get_json(&owner, "/api/v1/crew-runs").await;
-    assert_eq!(runs["items"][0]["tokens"], 600, "{runs}");
+    assert_eq!(runs["items"][0]["tokens"], 1200, "{runs}");
     assert_eq!(runs["items"][0]["fallbacks"], 0);
 }
 
 async fn budget_exhaustion_falls_back_offline(harness: &Harness) {
-    // Input is free and output costs $0.001 a token, so each request
-    // reserves 100 tokens ($0.10) and settles at the mock's 80 ($0.08). A
-    // budget of $0.25 lets two requests through, whatever their order:
-    // after two, $0.16 spent plus $0.10 passes it.
+    // Input is free and output costs $0.001 a token, so each researcher or
+    // writer request reserves 100 tokens ($0.10) and settles at the mock's
+    // 80 ($0.08). A budget of $0.25 lets two requests through, whatever
+    // their order: after two, $0.16 spent plus $0.10 passes it.
     let setup = LlmSetup {
         daily_budget_usd: 0.25,
         input_usd_per_million: 0.0,
@@ -167,26 +201,33 @@ async fn budget_exhaustion_falls_back_offline(harness: &Harness) {
 
     let bodies = message_bodies(&server, &owner, campaign).await;
     assert_eq!(bodies.len(), 4, "every lead still gets a message");
-    let by_llm = bodies
+    assert_eq!(mock.request_count(), 2);
+
+    // Two of the eight researcher and writer runs got their request through,
+    // whichever ran first; the other six used the offline implementation.
+    let mut runs = stage_runs(&server, &owner, campaign, "researcher").await;
+    runs.extend(stage_runs(&server, &owner, campaign, "writer").await);
+    assert_eq!(runs.len(), 8);
+    let (fallbacks, by_llm): (Vec<&StageRun>, Vec<&StageRun>) =
+        runs.iter().partition(|run| run.fallback.is_some());
+    assert_eq!(fallbacks.len(), 6);
+    for run in &fallbacks {
+        assert_eq!(run.fallback.as_deref(), Some("budget_exceeded"), "{run:?}");
+        let detail = run.fallback_detail.as_deref().unwrap_or_default();
+        assert!(detail.contains("daily LLM budget"), "{detail}");
+        assert_eq!(run.tokens, 0);
+        assert_eq!(run.status, RunStatus::Succeeded);
+    }
+    for run in &by_llm {
+        assert_eq!(run.tokens, 200, "{run:?}");
+    }
+    // A message is the LLM's exactly when its writer's request got through.
+    let llm_writers = by_llm.iter().filter(|run| run.stage == "writer").count();
+    let llm_bodies = bodies
         .iter()
         .filter(|body| body.contains(LLM_MARKER))
         .count();
-    assert_eq!(by_llm, 2);
-    assert_eq!(mock.request_count(), 2);
-
-    let writers = writer_runs(&server, &owner, campaign).await;
-    let fallbacks: Vec<&StageRun> = writers
-        .iter()
-        .filter(|writer| writer.fallback.is_some())
-        .collect();
-    assert_eq!(fallbacks.len(), 2);
-    for writer in &fallbacks {
-        assert_eq!(writer.fallback.as_deref(), Some("budget_exceeded"));
-        let detail = writer.fallback_detail.as_deref().unwrap_or_default();
-        assert!(detail.contains("daily LLM budget"), "{detail}");
-        assert_eq!(writer.tokens, 0);
-        assert_eq!(writer.status, RunStatus::Succeeded);
-    }
+    assert_eq!(llm_bodies, llm_writers);
 
     let mut tx = server.store().begin(owner.account()).await.unwrap();
     let spend = tx.ai_spend(Utc::now().date_naive()).await.unwrap();
@@ -197,7 +238,7 @@ async fn budget_exhaustion_falls_back_offline(harness: &Harness) {
 
     let runs = server.get_json(&owner, "/api/v1/crew-runs").await;
     let id = runs["items"][0]["id"].as_str().unwrap();
-    assert_eq!(runs["items"][0]["fallbacks"], 2);
+    assert_eq!(runs["items"][0]["fallbacks"], 6);
     let run = server
         .get_json(&owner, &format!("/api/v1/crew-runs/{id}"))
         .await;
@@ -207,8 +248,10 @@ async fn budget_exhaustion_falls_back_offline(harness: &Harness) {
         .iter()
         .filter_map(|stage| stage.get("fallback").filter(|fallback| !fallback.is_null()))
         .collect();
-    assert_eq!(reasons.len(), 2, "{run}");
-    assert_eq!(reasons[0]["reason"], "budget_exceeded");
+    assert_eq!(reasons.len(), 6, "{run}");
+    for reason in reasons {
+        assert_eq!(reason["reason"], "budget_exceeded");
+    }
 }
 
 async fn failed_lead_is_listed_and_retried(harness: &Harness) {

@@ -5,9 +5,9 @@
 //!
 //! A batch runs in two phases. The scorer, researcher, writer and subject
 //! optimizer run for up to [`CrewConfig::lead_concurrency`] leads at once,
-//! each lead in its own task, because the writer may wait on an LLM. The
-//! scheduler, compliance gate and quality gate then run lead by lead in input
-//! order, so the send stagger follows the input order.
+//! each lead in its own task, because the researcher and the writer may wait
+//! on an LLM. The scheduler, compliance gate and quality gate then run lead
+//! by lead in input order, so the send stagger follows the input order.
 
 mod drafting;
 mod inputs;
@@ -26,7 +26,7 @@ use tokio::time::Instant;
 use crate::compliance::{ComplianceGate, CompliantMessage};
 use crate::engagement::EngagementContext;
 use crate::quality::{QualityGate, QualityInput, QualityReport};
-use crate::researcher::Research;
+use crate::researcher::{LeadResearcher, Research, Researcher};
 use crate::scheduler::{ScheduledSend, Scheduler};
 use crate::scorer::LeadScore;
 use crate::sender::SenderIdentity;
@@ -47,8 +47,9 @@ pub struct CrewConfig {
     /// Limit for the whole batch. Leads not started when it is spent fail with
     /// a transient error, so the worker can retry them in a later run.
     pub run_budget: Duration,
-    /// Leads of one batch drafted at the same time. An LLM writer waits on
-    /// the provider, so this bounds one batch's calls in flight; the LLM
+    /// Leads of one batch drafted at the same time. An LLM researcher or
+    /// writer waits on the provider, so this bounds one batch's calls in
+    /// flight; the LLM
     /// client's own caps bound them across batches. Zero counts as one.
     pub lead_concurrency: usize,
 }
@@ -160,16 +161,39 @@ impl CrewReport {
     }
 }
 
+/// The agents of a crew run that may call an LLM, chosen per account.
+#[derive(Clone)]
+pub struct CrewAgents {
+    pub researcher: Arc<dyn LeadResearcher>,
+    pub writer: Arc<dyn MessageWriter>,
+}
+
+impl CrewAgents {
+    /// Agents that call no outside service: [`Researcher`] and [`OfflineWriter`].
+    pub fn offline() -> Self {
+        Self {
+            researcher: Arc::new(Researcher),
+            writer: Arc::new(OfflineWriter),
+        }
+    }
+}
+
 /// Scorer, researcher, writer, subject optimizer, scheduler, compliance gate
 /// and quality gate, run for each lead of a batch.
 pub struct ReactivationCrew {
-    writer: Arc<dyn MessageWriter>,
+    agents: CrewAgents,
     config: CrewConfig,
 }
 
 impl ReactivationCrew {
+    /// Creates a crew that writes with `writer` and researches with the
+    /// rule-based [`Researcher`].
     pub fn new(writer: Arc<dyn MessageWriter>, config: CrewConfig) -> Self {
-        Self { writer, config }
+        let agents = CrewAgents {
+            writer,
+            ..CrewAgents::offline()
+        };
+        Self { agents, config }
     }
 
     /// Creates a crew that writes with the [`OfflineWriter`].
@@ -177,26 +201,48 @@ impl ReactivationCrew {
         Self::new(Arc::new(OfflineWriter), config)
     }
 
+    /// Replaces the crew's own researcher.
+    pub fn with_researcher(mut self, researcher: Arc<dyn LeadResearcher>) -> Self {
+        self.agents.researcher = researcher;
+        self
+    }
+
     pub fn config(&self) -> CrewConfig {
         self.config
     }
 
-    /// Runs the crew for a batch with the crew's own writer.
+    /// Runs the crew for a batch with the crew's own agents.
     pub async fn run(&self, step: &CampaignStep, leads: Vec<LeadTask>) -> CrewReport {
-        self.run_with(Arc::clone(&self.writer), step, leads).await
+        self.run_with_agents(self.agents.clone(), step, leads).await
     }
 
-    /// Runs the crew for a batch with `writer`, such as the LLM writer of
-    /// the batch's account. Returns one run per lead, in input order.
+    /// Runs the crew for a batch with `writer` and the crew's own
+    /// researcher.
     pub async fn run_with(
         &self,
         writer: Arc<dyn MessageWriter>,
         step: &CampaignStep,
         leads: Vec<LeadTask>,
     ) -> CrewReport {
+        let agents = CrewAgents {
+            writer,
+            researcher: Arc::clone(&self.agents.researcher),
+        };
+        self.run_with_agents(agents, step, leads).await
+    }
+
+    /// Runs the crew for a batch with `agents`, such as the LLM researcher
+    /// and writer of the batch's account. Returns one run per lead, in
+    /// input order.
+    pub async fn run_with_agents(
+        &self,
+        agents: CrewAgents,
+        step: &CampaignStep,
+        leads: Vec<LeadTask>,
+    ) -> CrewReport {
         let started = Instant::now();
         let step = Arc::new(step.clone());
-        let drafted = drafting::draft_all(writer, &step, leads, self.config, started).await;
+        let drafted = drafting::draft_all(agents, &step, leads, self.config, started).await;
 
         let mut next_send_index = step.first_send_index;
         let mut runs = Vec::with_capacity(drafted.len());

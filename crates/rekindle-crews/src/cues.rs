@@ -126,7 +126,7 @@ const CALL_ME_AFTER_PHRASES: &[&str] = &[
 ];
 
 /// Maximum words kept from the period after "call me after".
-const MAX_PERIOD_WORDS: usize = 4;
+pub(crate) const MAX_PERIOD_WORDS: usize = 4;
 
 /// Words that end the period phrase ("after Q3 when the budget is set").
 const PERIOD_STOP_WORDS: &[&str] = &[

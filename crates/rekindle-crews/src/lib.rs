@@ -3,9 +3,11 @@
 //! records every run so the caller can store it. This crate performs no
 //! database access: the worker persists what a crew returns.
 //!
-//! The reactivation crew runs, per lead: [`Scorer`], [`Researcher`], the writer
-//! (any [`MessageWriter`], [`OfflineWriter`] by default), [`SubjectOptimizer`]
-//! for email, [`Scheduler`], [`ComplianceGate`] and [`QualityGate`].
+//! The reactivation crew runs, per lead: [`Scorer`], the researcher (any
+//! [`LeadResearcher`], [`Researcher`] by default), the writer (any
+//! [`MessageWriter`], [`OfflineWriter`] by default), [`SubjectOptimizer`] for
+//! email, [`Scheduler`], [`ComplianceGate`] and [`QualityGate`].
+//! [`CrewAgents`] passes one account's researcher and writer to a run.
 //!
 //! The other crews are pure functions over what the caller reads from the
 //! store. [`engagement`] chooses a lead's next step after a message and
@@ -13,9 +15,9 @@
 //! replies with meeting times and reports the funnel. [`optimizer`] decides
 //! A/B tests and reports which elements and send times earn positive replies.
 //!
-//! [`LlmWriter`] and [`LlmReplyClassifier`] use an LLM through
-//! `rekindle_llm` and fall back to the offline implementations, recording
-//! the reason in [`RunNotes`].
+//! [`LlmResearcher`], [`LlmWriter`] and [`LlmReplyClassifier`] use an LLM
+//! through `rekindle_llm` and fall back to the offline implementations,
+//! recording the reason in [`RunNotes`].
 
 pub mod compliance;
 pub mod crew;
@@ -43,14 +45,17 @@ pub use compliance::{
     check_compliance, has_lawful_basis,
 };
 pub use crew::{
-    CampaignStep, CrewConfig, CrewReport, LeadOutcome, LeadRun, LeadTask, PreparedMessage,
-    ReactivationCrew,
+    CampaignStep, CrewAgents, CrewConfig, CrewReport, LeadOutcome, LeadRun, LeadTask,
+    PreparedMessage, ReactivationCrew,
 };
 pub use cues::NoteCue;
 pub use icp::{IcpMatch, IdealCustomerProfile, derive_profile, match_lead};
 pub use quality::{QualityGate, QualityInput, QualityIssue, QualityReport, check_quality};
 pub use reply_classifier::{ClassifiedReply, LlmReplyClassifier, ReplyInput, classify_offline};
-pub use researcher::{Hook, Research, Researcher, ResearcherInput, Signal, research};
+pub use researcher::{
+    DEFAULT_LLM_RESEARCHER_DEADLINE, Hook, LeadResearcher, LlmResearcher, Research, Researcher,
+    ResearcherInput, ResearcherStage, Signal, research,
+};
 pub use scheduler::{ScheduleInput, ScheduledSend, Scheduler, channel_window, plan_send};
 pub use scorer::{LeadScore, ScoreFactor, ScoreReason, Scorer, ScorerInput, score_lead};
 pub use sender::SenderIdentity;

@@ -1,5 +1,18 @@
 //! The researcher: signals about a lead from its own record and from imported
 //! signal columns, and the best hook for the writer to open with.
+//!
+//! [`research`] applies rules and calls no outside service. [`LlmResearcher`]
+//! requests from an LLM the hook, chosen from the lead's numbered notes and
+//! signals, and summaries of the signals. It checks that every citation
+//! exists and that summaries stay within the cited text, and uses
+//! [`research`] when the call or the checks fail. [`LeadResearcher`] is the
+//! contract the crew's [`ResearcherStage`] runs.
+
+mod agent;
+mod llm;
+mod llm_checks;
+mod llm_prompt;
+mod sources;
 
 use async_trait::async_trait;
 use rekindle_domain::LeadId;
@@ -10,6 +23,9 @@ use crate::cues::{NoteCue, call_back_period, find_cues};
 use crate::lead_text::{MAX_JOB_TITLE_CHARS, SafeLead, safe_phrase};
 use crate::stage::{Stage, StageError};
 use crate::text::{clean_text, find_links, remove_links};
+
+pub use agent::{LeadResearcher, ResearcherStage};
+pub use llm::{DEFAULT_LLM_RESEARCHER_DEADLINE, LlmResearcher};
 
 /// Maximum characters of an imported signal summary that the writer may quote.
 pub const MAX_SIGNAL_SUMMARY_CHARS: usize = 90;

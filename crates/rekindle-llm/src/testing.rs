@@ -1,6 +1,7 @@
 //! A mock LLM server on 127.0.0.1 for tests of this crate and its callers.
-//! It records every request, replies from a script (or with a fallback
-//! reply), can delay replies, and measures how many requests were in flight at once.
+//! It records every request, replies from a script (or with a routed or
+//! fallback reply), can delay replies, and measures how many requests were
+//! in flight at once.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -160,6 +161,8 @@ impl RecordedRequest {
 #[derive(Debug)]
 struct MockState {
     script: Mutex<VecDeque<MockReply>>,
+    /// Replies by a text the request body contains, checked in order.
+    routes: Mutex<Vec<(String, MockReply)>>,
     fallback: Mutex<MockReply>,
     requests: Mutex<Vec<RecordedRequest>>,
     in_flight: AtomicUsize,
@@ -180,6 +183,7 @@ impl MockLlmServer {
     pub async fn start() -> Self {
         let state = Arc::new(MockState {
             script: Mutex::new(VecDeque::new()),
+            routes: Mutex::new(Vec::new()),
             fallback: Mutex::new(MockReply::error(500, "the mock has no scripted reply")),
             requests: Mutex::new(Vec::new()),
             in_flight: AtomicUsize::new(0),
@@ -212,7 +216,14 @@ impl MockLlmServer {
         lock(&self.state.script).push_back(reply);
     }
 
-    /// Sets the reply used once the script is empty.
+    /// Sets the reply to every request whose raw body contains `needle`,
+    /// such as an output schema's name, once the script is empty. Routes
+    /// are checked in the order they were set, before the fallback.
+    pub fn set_reply_for(&self, needle: &str, reply: MockReply) {
+        lock(&self.state.routes).push((needle.to_owned(), reply));
+    }
+
+    /// Sets the reply used once the script is empty and no route matches.
     pub fn set_fallback(&self, reply: MockReply) {
         *lock(&self.state.fallback) = reply;
     }
@@ -235,6 +246,14 @@ impl Drop for MockLlmServer {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+fn routed_reply(state: &MockState, body: &[u8]) -> Option<MockReply> {
+    let text = String::from_utf8_lossy(body);
+    lock(&state.routes)
+        .iter()
+        .find(|(needle, _)| text.contains(needle.as_str()))
+        .map(|(_, reply)| reply.clone())
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -282,8 +301,9 @@ async fn reply_to(
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
     });
 
-    let reply = lock(&state.script)
-        .pop_front()
+    let scripted = lock(&state.script).pop_front();
+    let reply = scripted
+        .or_else(|| routed_reply(&state, &body))
         .unwrap_or_else(|| lock(&state.fallback).clone());
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;

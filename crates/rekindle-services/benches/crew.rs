@@ -1,9 +1,10 @@
 //! Benchmark of the reactivation crew from launch to scheduled messages:
 //! leads per second with the offline writer, on SQLite and (when
-//! `REKINDLE_TEST_DATABASE_URL` is set) PostgreSQL, and with an LLM writer
-//! whose mock server on loopback answers every request after 200 ms with 32
-//! requests in flight, next to the ideal for that (32 / 0.2 s = 160 leads/s)
-//! in the same run.
+//! `REKINDLE_TEST_DATABASE_URL` is set) PostgreSQL, and with the LLM
+//! researcher and writer, whose mock server on loopback answers every
+//! request after 200 ms with 32 requests in flight. Each lead sends two
+//! requests one after the other, so the ideal printed in the same run is
+//! 32 / (2 x 0.2 s) = 80 leads/s.
 //!
 //! Run: `cargo bench -p rekindle-services --bench crew`.
 //! `REKINDLE_BENCH_LEADS` sets the leads of an offline run (default 2,000),
@@ -45,6 +46,8 @@ const KEY: &[u8] = b"crew-benchmark-master-key-0123456789abcdef";
 const LLM_LATENCY: Duration = Duration::from_millis(200);
 /// LLM requests in flight at once, per account and in the process.
 const LLM_CONCURRENCY: usize = 32;
+/// LLM requests of one lead, one after the other: the research, then the draft.
+const REQUESTS_PER_LEAD: f64 = 2.0;
 const MODEL: &str = "bench-model";
 
 #[tokio::main]
@@ -58,8 +61,12 @@ async fn main() -> anyhow::Result<()> {
         loops: env_number("REKINDLE_BENCH_LLM_LOOPS", 4),
     };
     let mock = MockLlmServer::start().await;
+    mock.set_reply_for(
+        "lead_research",
+        MockReply::openai_json(&research()).with_delay(LLM_LATENCY),
+    );
     mock.set_fallback(MockReply::openai_json(&draft()).with_delay(LLM_LATENCY));
-    let ideal = LLM_CONCURRENCY as f64 / LLM_LATENCY.as_secs_f64();
+    let ideal = LLM_CONCURRENCY as f64 / (REQUESTS_PER_LEAD * LLM_LATENCY.as_secs_f64());
 
     println!(
         "offline: {} leads, {} worker loops; LLM: {} leads, {} worker loops, {LLM_CONCURRENCY} requests in flight, \
@@ -233,6 +240,15 @@ fn llm_config(mock: &MockLlmServer) -> LlmConfig {
         },
     );
     config
+}
+
+/// Returns research grounded in the one note every lead has.
+fn research() -> serde_json::Value {
+    json!({
+        "hook": {"source": "note", "number": 1, "cue": "asked_for_pricing", "period": null, "summary": null},
+        "signals": [],
+        "opt_out_noted": false
+    })
 }
 
 /// Returns a draft that passes the writer's checks for every lead.

@@ -1,16 +1,17 @@
 //! The LLM-backed agents of one process, handed out per account: the LLM
-//! writer and reply classifier when an LLM is configured, the offline ones
-//! otherwise. The shared [`LlmClient`] carries the circuit breaker and the
+//! researcher, writer and reply classifier when an LLM is configured, the
+//! offline ones otherwise. The shared [`LlmClient`] carries the circuit breaker and the
 //! concurrency caps, so every account's agents go through the same client.
 
 use std::sync::Arc;
 
 use rekindle_crews::{
-    ClassifiedReply, LlmReplyClassifier, LlmWriter, MessageWriter, ReplyInput, classify_offline,
+    ClassifiedReply, CrewAgents, LeadResearcher, LlmReplyClassifier, LlmResearcher, LlmWriter,
+    MessageWriter, ReplyInput, classify_offline,
 };
 use rekindle_llm::{AccountScope, LlmClient};
 
-/// Hands out each account's writer and reply classifier.
+/// Hands out each account's researcher, writer and reply classifier.
 #[derive(Clone, Default)]
 pub struct AiAgents {
     client: Option<Arc<LlmClient>>,
@@ -39,6 +40,24 @@ impl AiAgents {
     pub fn llm_writer(&self, account: AccountScope) -> Option<Arc<dyn MessageWriter>> {
         self.client.as_ref().map(|client| {
             Arc::new(LlmWriter::new(Arc::clone(client), account)) as Arc<dyn MessageWriter>
+        })
+    }
+
+    /// Returns the LLM researcher of `account`, whose budget is the account
+    /// plan's, or `None` when no LLM is configured.
+    pub fn llm_researcher(&self, account: AccountScope) -> Option<Arc<dyn LeadResearcher>> {
+        self.client.as_ref().map(|client| {
+            Arc::new(LlmResearcher::new(Arc::clone(client), account)) as Arc<dyn LeadResearcher>
+        })
+    }
+
+    /// Returns the LLM researcher and writer of `account` for a crew run,
+    /// or `None` when no LLM is configured: the crew then runs its own
+    /// agents.
+    pub fn crew_agents(&self, account: AccountScope) -> Option<CrewAgents> {
+        Some(CrewAgents {
+            researcher: self.llm_researcher(account)?,
+            writer: self.llm_writer(account)?,
         })
     }
 

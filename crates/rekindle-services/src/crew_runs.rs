@@ -2,9 +2,10 @@
 //! opened again and the campaign step's crew job is enqueued for them, in one
 //! transaction with the audit entry.
 //!
-//! NOTE: the retry runs the step's crew again from its first stage. The
-//! stages before the writer are deterministic, so only the writer (and an LLM
-//! call, when one is configured) repeats work that had succeeded.
+//! NOTE: the retry runs the step's crew again from its first stage. Without
+//! an LLM the stages before the writer are deterministic. With one, the
+//! researcher and the writer call it again, so a retry spends tokens on
+//! work that had succeeded.
 
 use std::collections::BTreeMap;
 

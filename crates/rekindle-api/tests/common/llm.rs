@@ -90,9 +90,26 @@ pub fn draft() -> Value {
     json!({ "subject": SUBJECT, "body": BODY })
 }
 
-/// Starts a mock that replies to every request with the draft.
+/// The schema name of the researcher's requests, which the mock routes on.
+pub const RESEARCH_SCHEMA: &str = "lead_research";
+
+/// The note the test server's leads are created with.
+pub const LEAD_NOTE: &str = "Asked for pricing last spring.";
+
+/// Returns a research output grounded in [`LEAD_NOTE`], the lead's only note.
+pub fn research() -> Value {
+    json!({
+        "hook": {"source": "note", "number": 1, "cue": "asked_for_pricing", "period": null, "summary": null},
+        "signals": [],
+        "opt_out_noted": false
+    })
+}
+
+/// Starts a mock that replies to every research request with the research
+/// and to every other request with the draft.
 pub async fn drafting_mock() -> MockLlmServer {
     let mock = MockLlmServer::start().await;
+    mock.set_reply_for(RESEARCH_SCHEMA, MockReply::openai_json(&research()));
     mock.set_fallback(MockReply::openai_json(&draft()));
     mock
 }

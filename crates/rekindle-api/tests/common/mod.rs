@@ -230,7 +230,7 @@ impl TestServer {
                 session,
                 "/api/v1/leads",
                 json!({ "email": email, "first_name": "Dana", "company": "Acme Ltd",
-                        "job_title": "Head of Sales", "notes": "Asked for pricing last spring." }),
+                        "job_title": "Head of Sales", "notes": llm::LEAD_NOTE }),
             )
             .await;
         assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());

@@ -11,13 +11,14 @@ use tokio::time::Instant;
 
 use super::inputs::{budget_spent, researcher_input, scorer_input, subject_input, writer_request};
 use super::{
-    CREW_STAGE_NAME, CampaignStep, CrewConfig, LeadOutcome, LeadPipeline, LeadRun, LeadTask,
+    CREW_STAGE_NAME, CampaignStep, CrewAgents, CrewConfig, LeadOutcome, LeadPipeline, LeadRun,
+    LeadTask,
 };
-use crate::researcher::{Research, Researcher};
+use crate::researcher::{Research, ResearcherStage};
 use crate::scorer::{LeadScore, Scorer};
 use crate::stage::StageError;
 use crate::subject_optimizer::{SubjectOptimizer, SubjectVariants};
-use crate::writer::{Draft, MessageWriter, WriterStage};
+use crate::writer::{Draft, WriterStage};
 
 /// The outputs of the first phase for one lead.
 pub(super) struct Drafting {
@@ -44,7 +45,7 @@ pub(super) enum Drafted {
 /// Drafts every lead and returns the results in input order. Leads not
 /// started when the run budget is spent stop with a transient error.
 pub(super) async fn draft_all(
-    writer: Arc<dyn MessageWriter>,
+    agents: CrewAgents,
     step: &Arc<CampaignStep>,
     leads: Vec<LeadTask>,
     config: CrewConfig,
@@ -68,8 +69,8 @@ pub(super) async fn draft_all(
                 )));
                 continue;
             }
-            let (writer, step) = (Arc::clone(&writer), Arc::clone(step));
-            let handle = running.spawn(draft_lead(task, writer, step, config));
+            let (agents, step) = (agents.clone(), Arc::clone(step));
+            let handle = running.spawn(draft_lead(task, agents, step, config));
             spawned.insert(handle.id(), index);
         }
 
@@ -102,12 +103,12 @@ pub(super) async fn draft_all(
 /// Runs the first-phase stages of one lead.
 async fn draft_lead(
     task: LeadTask,
-    writer: Arc<dyn MessageWriter>,
+    agents: CrewAgents,
     step: Arc<CampaignStep>,
     config: CrewConfig,
 ) -> Drafted {
     let mut pipeline = LeadPipeline::new(config.stage_timeout);
-    match first_stages(&mut pipeline, &task, writer.as_ref(), &step).await {
+    match first_stages(&mut pipeline, &task, &agents, &step).await {
         Ok(drafting) => Drafted::Ready(Box::new(ReadyLead {
             task,
             pipeline,
@@ -120,15 +121,16 @@ async fn draft_lead(
 async fn first_stages(
     pipeline: &mut LeadPipeline,
     task: &LeadTask,
-    writer: &dyn MessageWriter,
+    agents: &CrewAgents,
     step: &CampaignStep,
 ) -> Result<Drafting, (&'static str, StageError)> {
     let score = pipeline
         .run(&Scorer, scorer_input(&task.lead, step))
         .await?;
-    let research = pipeline.run(&Researcher, researcher_input(task)).await?;
+    let researcher = ResearcherStage::new(agents.researcher.as_ref());
+    let research = pipeline.run(&researcher, researcher_input(task)).await?;
 
-    let writer = WriterStage::new(writer);
+    let writer = WriterStage::new(agents.writer.as_ref());
     let mut draft = pipeline
         .run(&writer, writer_request(task, &research, step))
         .await?;

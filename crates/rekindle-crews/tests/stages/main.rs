@@ -5,6 +5,7 @@ mod compliance;
 mod crew;
 mod follow_up;
 mod llm_follow_up;
+mod llm_researcher;
 mod llm_support;
 mod llm_writer;
 mod meeting;

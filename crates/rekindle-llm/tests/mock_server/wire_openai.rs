@@ -1,16 +1,16 @@
 //! The exact requests of the OpenAI-compatible wire format.
 
 use rekindle_config::StructuredOutput;
-use rekindle_llm::LlmOutput;
 use rekindle_llm::budget::{BudgetKey, BudgetLedger, Cost};
 use rekindle_llm::checks::NoChecks;
 use rekindle_llm::prompt::NEUTRALISED;
 use rekindle_llm::testing::{MockLlmServer, MockReply, RecordedRequest};
+use rekindle_llm::{AgentRole, LlmOutput};
 use serde_json::{Value, json};
 
 use crate::support::{
-    API_KEY, DEADLINE, INJECTION, SYSTEM, TestSetup, WRITER_MODEL, account, draft_request,
-    draft_schema, good_draft, memory_ledger, openai_client,
+    API_KEY, CLASSIFIER_MODEL, DEADLINE, INJECTION, SYSTEM, TestSetup, WRITER_MODEL, account,
+    draft_request, draft_schema, good_draft, memory_ledger, openai_client,
 };
 
 fn body_keys(request: &RecordedRequest) -> Vec<String> {
@@ -237,4 +237,36 @@ async fn text_request_has_no_response_format() {
     let body: &Value = &server.requests()[0].body;
     assert!(body.get("response_format").is_none(), "{body}");
     assert_eq!(server.requests()[0].system_prompt(), SYSTEM);
+}
+
+#[tokio::test]
+async fn mock_routes_by_body_text() {
+    let server = MockLlmServer::start().await;
+    let mut routed = good_draft();
+    routed["body"] = json!("Routed reply");
+    let mut scripted = good_draft();
+    scripted["body"] = json!("Scripted reply");
+    server.set_reply_for(CLASSIFIER_MODEL, MockReply::openai_json(&routed));
+    server.set_fallback(MockReply::openai_json(&good_draft()));
+    server.push(MockReply::openai_json(&scripted));
+    let client = openai_client(&server, &TestSetup::default(), memory_ledger());
+    let classifier_request = || {
+        let mut request = draft_request();
+        request.role = AgentRole::Classifier;
+        request
+    };
+
+    // The script comes first, then the route that matches, then the fallback.
+    let first = client
+        .generate(account(1), classifier_request(), &NoChecks, DEADLINE)
+        .await;
+    assert_eq!(first.result, Ok(LlmOutput::Json(scripted)));
+    let second = client
+        .generate(account(1), classifier_request(), &NoChecks, DEADLINE)
+        .await;
+    assert_eq!(second.result, Ok(LlmOutput::Json(routed)));
+    let third = client
+        .generate(account(1), draft_request(), &NoChecks, DEADLINE)
+        .await;
+    assert_eq!(third.result, Ok(LlmOutput::Json(good_draft())));
 }

@@ -166,7 +166,8 @@ fn by_channel(
 }
 
 /// Runs the crew for a batch of `account`'s leads: with the account's LLM
-/// writer when an LLM is configured, else with the crew's own writer.
+/// researcher and writer when an LLM is configured, else with the crew's
+/// own agents.
 pub(crate) async fn run_crew(
     app: &App,
     account: &Account,
@@ -177,8 +178,8 @@ pub(crate) async fn run_crew(
         account_id: account.id,
         plan: account.plan,
     };
-    match app.ai.llm_writer(scope) {
-        Some(writer) => app.crew.run_with(writer, step, tasks).await,
+    match app.ai.crew_agents(scope) {
+        Some(agents) => app.crew.run_with_agents(agents, step, tasks).await,
         None => app.crew.run(step, tasks).await,
     }
 }
