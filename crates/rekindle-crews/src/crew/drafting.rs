@@ -13,6 +13,7 @@ use super::inputs::{budget_spent, researcher_input, scorer_input, subject_input,
 use super::{
     CREW_STAGE_NAME, CampaignStep, CrewConfig, LeadOutcome, LeadPipeline, LeadRun, LeadTask,
 };
+use crate::optimizer::personalisation_elements;
 use crate::researcher::{Research, Researcher};
 use crate::scorer::{LeadScore, Scorer};
 use crate::stage::StageError;
@@ -26,6 +27,8 @@ pub(super) struct Drafting {
     /// The draft, with the chosen subject line for email.
     pub draft: Draft,
     pub subject_variants: Option<SubjectVariants>,
+    /// Report keys of the personalisation in the draft.
+    pub personalisation_elements: Vec<String>,
 }
 
 /// A lead that passed the first phase, with the records of its stages.
@@ -129,9 +132,8 @@ async fn first_stages(
     let research = pipeline.run(&Researcher, researcher_input(task)).await?;
 
     let writer = WriterStage::new(writer);
-    let mut draft = pipeline
-        .run(&writer, writer_request(task, &research, step))
-        .await?;
+    let request = writer_request(task, &research, step);
+    let mut draft = pipeline.run(&writer, request.clone()).await?;
 
     let subject_variants = if draft.channel == Channel::Email {
         let variants = pipeline
@@ -146,11 +148,14 @@ async fn first_stages(
         None
     };
 
+    // Found in the text the lead receives, so with the assigned subject.
+    let personalisation_elements = personalisation_elements(&request, &draft);
     Ok(Drafting {
         score,
         research,
         draft,
         subject_variants,
+        personalisation_elements,
     })
 }
 
