@@ -367,6 +367,8 @@ async fn seed(store: &dyn Store, count: usize) -> anyhow::Result<(AccountId, Vec
                 channel: Channel::Email,
                 variant: "A".into(),
                 subject: Some("A fresh idea".into()),
+                alternate_subject: None,
+                personalisation_elements: Vec::new(),
                 body: "Hello".into(),
                 to_address: format!("lead{index}@bench.example.com"),
                 rfc_message_id: format!("{id}@bench.example.com"),

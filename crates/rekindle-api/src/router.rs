@@ -15,8 +15,9 @@ use crate::middleware::{client_ip, deadline, problems, rate_limit, request_id, s
 use crate::openapi::ApiDoc;
 use crate::routes::webhooks::{inbound_email, sendgrid, stripe, tracking, twilio};
 use crate::routes::{
-    account, alerts, analytics, audit, campaigns, crew_runs, health, icp, imports, jobs,
-    lead_outcomes, leads, meetings, messages, replies, sending_identities, suppressions,
+    account, alerts, analytics, audit, campaigns, crew_runs, funnel, health, icp, imports, jobs,
+    lead_outcomes, leads, meetings, messages, optimization, replies, sending_identities,
+    suppressions,
 };
 use crate::settings::{STRIPE_BODY_LIMIT, TWILIO_BODY_LIMIT};
 use crate::state::ApiState;
@@ -144,6 +145,9 @@ fn api_routes(state: &ApiState) -> OpenApiRouter {
         .routes(routes!(campaigns::pause))
         .routes(routes!(campaigns::resume))
         .routes(routes!(campaigns::stats))
+        .routes(routes!(funnel::campaign_funnel))
+        .routes(routes!(optimization::decide_ab))
+        .routes(routes!(optimization::optimization))
         .routes(routes!(messages::list_messages))
         .routes(routes!(messages::get_message))
         .routes(routes!(replies::list_replies, replies::ingest))

@@ -110,6 +110,9 @@ pub struct PreparedMessage {
     pub research: Research,
     /// Present for email.
     pub subject_variants: Option<SubjectVariants>,
+    /// Personalisation element keys of the message, as from
+    /// [`personalisation_elements`](crate::optimizer::personalisation_elements).
+    pub personalisation_elements: Vec<String>,
     pub message: CompliantMessage,
     pub schedule: ScheduledSend,
     pub quality: QualityReport,
@@ -304,6 +307,7 @@ async fn last_stages(
         score: drafting.score,
         research: drafting.research,
         subject_variants: drafting.subject_variants,
+        personalisation_elements: drafting.personalisation_elements,
         message,
         schedule,
         quality,

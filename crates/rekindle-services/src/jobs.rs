@@ -6,8 +6,8 @@ use rekindle_store::Job;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::{
-    App, ServiceError, crew, delivery, dormant, icp, import, reply_actions, sequence, uploads,
-    webhooks,
+    App, ServiceError, crew, delivery, dormant, icp, import, optimization, reply_actions, sequence,
+    uploads, webhooks,
 };
 use chrono::Utc;
 
@@ -99,6 +99,10 @@ pub async fn dispatch(app: &App, job: &Job) -> Result<Completion, ServiceError> 
         reply_actions::CONFIRM_OPT_OUT_JOB => {
             let payload = payload::<reply_actions::ConfirmOptOutPayload>(job)?;
             pending(reply_actions::confirm_opt_out(app, account, payload).await)
+        }
+        optimization::DECIDE_AB_JOB => {
+            let payload = payload::<optimization::DecideAbPayload>(job)?;
+            pending(optimization::decide_ab_job(app, account, payload).await)
         }
         uploads::IMPORT_FILE_JOB => {
             let payload = payload::<uploads::ImportFilePayload>(job)?;

@@ -19,6 +19,7 @@ pub mod icp;
 pub mod import;
 pub mod inbound;
 pub mod jobs;
+pub mod optimization;
 pub mod replies;
 pub mod reply_actions;
 pub mod reply_classification;

@@ -12,7 +12,7 @@ use rekindle_store::*;
 use serde_json::json;
 
 use crate::reply_actions::{StoredReply, act_on_label};
-use crate::{App, ServiceError, reply_classification};
+use crate::{App, ServiceError, optimization, reply_classification};
 
 /// Days an out-of-office reply pauses a lead when it names no return date.
 const DEFAULT_OUT_OF_OFFICE_DAYS: i64 = 7;
@@ -80,6 +80,9 @@ pub async fn ingest_reply(
         )
         .await?;
     }
+    if let Some(message) = message.as_ref() {
+        enqueue_ab_decision(&mut *tx, account_id, message, classification.label, now).await?;
+    }
     apply_label(&mut *tx, &lead, &classification, inbound, now).await?;
     let stored = StoredReply {
         id: reply_id,
@@ -104,6 +107,24 @@ pub async fn ingest_reply(
         lead_id: lead.id,
         classification,
     })
+}
+
+/// Enqueues the A/B decision of the step of an email that earned a positive
+/// reply. The job runs a few minutes later, and one queued job per step
+/// absorbs the replies that arrive meanwhile.
+async fn enqueue_ab_decision(
+    tx: &mut dyn TenantTx,
+    account_id: AccountId,
+    message: &Message,
+    label: ReplyLabel,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    if message.channel != Channel::Email || !rekindle_crews::revenue::is_positive(label) {
+        return Ok(());
+    }
+    let job = optimization::decide_ab_job_for(account_id, message, now);
+    tx.enqueue_jobs(&[job], now).await?;
+    Ok(())
 }
 
 async fn find_sender(

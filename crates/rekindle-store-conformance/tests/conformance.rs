@@ -673,6 +673,8 @@ async fn scheduled_message(
             channel: Channel::Email,
             variant: "A".into(),
             subject: Some("Picking up where we left off in March".into()),
+            alternate_subject: Some("Still looking at pricing?".into()),
+            personalisation_elements: vec!["hook:timing".into(), "fact:first_name".into()],
             body: "Hi Zoë, ...".into(),
             to_address: "zoe@nordpeak.example".into(),
             rfc_message_id: format!("{id}@rekindle.example"),

@@ -47,6 +47,7 @@ mod repo {
     include!("../../rekindle-store-sql/src/shared/batch_writes.rs");
     include!("../../rekindle-store-sql/src/shared/identity.rs");
     include!("../../rekindle-store-sql/src/shared/webhooks.rs");
+    include!("../../rekindle-store-sql/src/shared/optimization.rs");
     include!("../../rekindle-store-sql/src/shared/tx.rs");
 }
 

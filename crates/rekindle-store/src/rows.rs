@@ -168,6 +168,8 @@ pub struct Step {
     /// 1-based position in the sequence.
     pub position: i32,
     pub spec: StepSpec,
+    /// The step's A/B decision, once one is made.
+    pub ab_decision: Option<crate::optimization::StepAbDecision>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -193,6 +195,11 @@ pub struct NewMessage {
     /// A/B variant of the subject line, `A` or `B`.
     pub variant: String,
     pub subject: Option<String>,
+    /// The other variant's subject, which an A/B decision for that variant
+    /// swaps in while the message is still scheduled.
+    pub alternate_subject: Option<String>,
+    /// Personalisation element keys of the message, such as `fact:company`.
+    pub personalisation_elements: Vec<String>,
     pub body: String,
     pub to_address: String,
     /// RFC 5322 Message-ID, without angle brackets.
@@ -214,6 +221,10 @@ pub struct Message {
     pub status: MessageStatus,
     pub variant: String,
     pub subject: Option<String>,
+    /// The other A/B variant's subject, for an email.
+    pub alternate_subject: Option<String>,
+    /// Personalisation element keys, such as `fact:company`.
+    pub personalisation_elements: Vec<String>,
     pub body: String,
     pub to_address: String,
     pub rfc_message_id: String,

@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::error::StoreError;
 use crate::events::*;
 use crate::identity::*;
+use crate::optimization::*;
 use crate::page::{Page, PageRequest};
 use crate::rows::*;
 use uuid::Uuid;
@@ -344,6 +345,36 @@ pub trait TenantTx: Send {
         &mut self,
         campaign: CampaignId,
     ) -> Result<Vec<VariantCount>, StoreError>;
+
+    // A/B decisions and the optimization and funnel reports.
+    /// Counts sends and positive replies per step and variant of a campaign,
+    /// ordered by position and variant.
+    async fn count_ab_outcomes(
+        &mut self,
+        campaign: CampaignId,
+    ) -> Result<Vec<AbVariantCount>, StoreError>;
+    /// Stores a step's A/B decision unless the step already has one, and
+    /// switches the step's still-scheduled messages of the other variant to
+    /// the winner's subject and variant. Returns how many messages switched,
+    /// or `None` when the step was already decided (nothing changes then).
+    async fn record_ab_decision(
+        &mut self,
+        step: StepId,
+        decision: &StepAbDecision,
+        now: DateTime<Utc>,
+    ) -> Result<Option<u64>, StoreError>;
+    /// Lists the campaign's sent messages with their lead's time zone and
+    /// whether they earned a positive reply, in send order.
+    async fn sent_message_outcomes(
+        &mut self,
+        campaign: CampaignId,
+    ) -> Result<Vec<SentMessageOutcome>, StoreError>;
+    /// Counts the funnel per step and variant of a campaign with one grouped
+    /// query, ordered by position and variant.
+    async fn count_funnel_by_step_variant(
+        &mut self,
+        campaign: CampaignId,
+    ) -> Result<Vec<StepVariantFunnel>, StoreError>;
 
     // Replies.
     async fn insert_reply(

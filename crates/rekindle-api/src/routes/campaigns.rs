@@ -82,6 +82,9 @@ pub struct StepView {
     pub position: i32,
     pub channel: String,
     pub delay_days: u32,
+    /// The subject variant (`A` or `B`) that won the step's A/B test, once it
+    /// is decided.
+    pub ab_winner: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -203,6 +206,7 @@ fn campaign_view(campaign: Campaign, steps: Option<Vec<Step>>) -> CampaignView {
                     position: step.position,
                     channel: step.spec.channel.as_str().to_owned(),
                     delay_days: step.spec.delay_days,
+                    ab_winner: step.ab_decision.map(|decision| decision.winner),
                 })
                 .collect()
         }),

@@ -223,6 +223,47 @@ impl TestServer {
             .unwrap();
     }
 
+    /// Runs the jobs due by `until`, as a worker process would once the
+    /// clock reaches it.
+    pub async fn run_jobs_until(&self, until: chrono::DateTime<chrono::Utc>) {
+        let worker = Worker::new(self.app.clone(), "test-worker", Duration::from_millis(10));
+        worker.run_due(until, 1_000).await.unwrap();
+    }
+
+    /// Uploads `csv` as a lead import and runs the import jobs.
+    pub async fn import_csv(&self, session: &Session, csv: String) {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("leads.csv"),
+        );
+        let response = self
+            .client
+            .post(self.url("/api/v1/imports"))
+            .bearer_auth(&session.token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 202, "{}", response.text().await.unwrap());
+        self.run_jobs_until(chrono::Utc::now()).await;
+    }
+
+    /// Lists the ids of every lead of the session's account, page by page.
+    pub async fn all_lead_ids(&self, session: &Session) -> Vec<String> {
+        let mut ids = Vec::new();
+        let mut path = "/api/v1/leads?limit=200".to_owned();
+        loop {
+            let page = self.get_json(session, &path).await;
+            for lead in page["items"].as_array().unwrap() {
+                ids.push(lead["id"].as_str().unwrap().to_owned());
+            }
+            match page["next"].as_str() {
+                Some(next) => path = format!("/api/v1/leads?limit=200&cursor={next}"),
+                None => return ids,
+            }
+        }
+    }
+
     /// Creates a lead through the API and returns its id.
     pub async fn create_lead(&self, session: &Session, email: &str) -> String {
         let response = self

@@ -14,6 +14,7 @@ use super::{
     CREW_STAGE_NAME, CampaignStep, CrewAgents, CrewConfig, LeadOutcome, LeadPipeline, LeadRun,
     LeadTask,
 };
+use crate::optimizer::personalisation_elements;
 use crate::researcher::{Research, ResearcherStage};
 use crate::scorer::{LeadScore, Scorer};
 use crate::stage::StageError;
@@ -27,6 +28,8 @@ pub(super) struct Drafting {
     /// The draft, with the chosen subject line for email.
     pub draft: Draft,
     pub subject_variants: Option<SubjectVariants>,
+    /// Report keys of the personalisation in the draft.
+    pub personalisation_elements: Vec<String>,
 }
 
 /// A lead that passed the first phase, with the records of its stages.
@@ -131,9 +134,8 @@ async fn first_stages(
     let research = pipeline.run(&researcher, researcher_input(task)).await?;
 
     let writer = WriterStage::new(agents.writer.as_ref());
-    let mut draft = pipeline
-        .run(&writer, writer_request(task, &research, step))
-        .await?;
+    let request = writer_request(task, &research, step);
+    let mut draft = pipeline.run(&writer, request.clone()).await?;
 
     let subject_variants = if draft.channel == Channel::Email {
         let variants = pipeline
@@ -148,11 +150,14 @@ async fn first_stages(
         None
     };
 
+    // Found in the text the lead receives, so with the assigned subject.
+    let personalisation_elements = personalisation_elements(&request, &draft);
     Ok(Drafting {
         score,
         research,
         draft,
         subject_variants,
+        personalisation_elements,
     })
 }
 

@@ -124,6 +124,11 @@ async fn email_batch_of_200() {
             .as_ref()
             .expect("email has variants");
         assert_eq!(subject, variants.subject());
+        let elements = &message.personalisation_elements;
+        assert!(
+            elements.first().is_some_and(|key| key.starts_with("hook:")),
+            "lead {index}: {elements:?}"
+        );
         assert!(
             message
                 .message

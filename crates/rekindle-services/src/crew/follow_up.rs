@@ -207,6 +207,7 @@ mod tests {
                 channel,
                 delay_days,
             },
+            ab_decision: None,
         }
     }
 

@@ -403,13 +403,7 @@ fn store_prepared(
         reasons: serde_json::to_value(&prepared.score.reasons).unwrap_or_default(),
     });
 
-    let (subject, variant) = match &prepared.subject_variants {
-        Some(variants) => match variants.assigned {
-            SubjectVariant::A => (Some(variants.a.clone()), "A"),
-            SubjectVariant::B => (Some(variants.b.clone()), "B"),
-        },
-        None => (prepared.message.subject.clone(), "A"),
-    };
+    let subjects = chosen_subjects(step, prepared);
     let to_address = match step.spec.channel {
         Channel::Email => lead.fields.email.as_ref().map(|e| e.as_str().to_owned()),
         Channel::Sms | Channel::Whatsapp => {
@@ -437,8 +431,10 @@ fn store_prepared(
         enrollment_id: enrollment.id,
         lead_id: lead.id,
         channel: step.spec.channel,
-        variant: variant.to_owned(),
-        subject,
+        variant: subjects.variant.to_owned(),
+        subject: subjects.subject,
+        alternate_subject: subjects.alternate,
+        personalisation_elements: prepared.personalisation_elements.clone(),
         body: prepared.message.full_text(),
         to_address,
         rfc_message_id: format!("{message_id}@{}", app.settings.message_id_domain),
@@ -459,4 +455,43 @@ fn store_prepared(
     job.unique_key = Some(unique_key(batch.account_id, SEND_MESSAGE_JOB, message_id));
     writes.jobs.push(job);
     Ok(Ok(()))
+}
+
+/// The subject a message goes out with, its A/B variant and the other
+/// variant's subject.
+struct ChosenSubjects {
+    subject: Option<String>,
+    alternate: Option<String>,
+    variant: &'static str,
+}
+
+/// Chooses the subject of an email: the step's A/B winner once the step is
+/// decided, else the variant the lead was assigned. Text messages have one
+/// variant, `A`.
+fn chosen_subjects(step: &Step, prepared: &PreparedMessage) -> ChosenSubjects {
+    let Some(variants) = &prepared.subject_variants else {
+        return ChosenSubjects {
+            subject: prepared.message.subject.clone(),
+            alternate: None,
+            variant: "A",
+        };
+    };
+    let variant = match step
+        .ab_decision
+        .as_ref()
+        .map(|decision| decision.winner.as_str())
+    {
+        Some("A") => SubjectVariant::A,
+        Some("B") => SubjectVariant::B,
+        _ => variants.assigned,
+    };
+    let (subject, alternate, label) = match variant {
+        SubjectVariant::A => (&variants.a, &variants.b, "A"),
+        SubjectVariant::B => (&variants.b, &variants.a, "B"),
+    };
+    ChosenSubjects {
+        subject: Some(subject.clone()),
+        alternate: Some(alternate.clone()),
+        variant: label,
+    }
 }

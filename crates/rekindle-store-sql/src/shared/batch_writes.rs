@@ -8,7 +8,7 @@ const SCORE_PARAMS: usize = 4;
 /// Values bound per row by `update_enrollments`.
 const ENROLLMENT_PARAMS: usize = 5;
 /// Values bound per row by `insert_messages`.
-const MESSAGE_PARAMS: usize = 16;
+const MESSAGE_PARAMS: usize = 18;
 /// Values bound per row by `enqueue_jobs`.
 const JOB_PARAMS: usize = 9;
 
@@ -93,14 +93,15 @@ async fn insert_messages(
         let rows = (0..chunk.len())
             .map(|row| {
                 let first = row * MESSAGE_PARAMS + 1;
-                format!("({}, 'scheduled', {})", params(first, 7), params(first + 7, 9))
+                format!("({}, 'scheduled', {})", params(first, 7), params(first + 7, 11))
             })
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
             "INSERT INTO messages (id, account_id, campaign_id, step_id, enrollment_id, lead_id, \
-             channel, status, variant, subject, body, to_address, rfc_message_id, scheduled_at, \
-             sending_identity_id, created_at, updated_at) VALUES {rows}"
+             channel, status, variant, subject, alternate_subject, personalisation_elements, body, \
+             to_address, rfc_message_id, scheduled_at, sending_identity_id, created_at, updated_at) \
+             VALUES {rows}"
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for message in chunk {
@@ -114,6 +115,8 @@ async fn insert_messages(
                 .bind(message.channel.as_str())
                 .bind(&message.variant)
                 .bind(&message.subject)
+                .bind(&message.alternate_subject)
+                .bind(Json(&message.personalisation_elements))
                 .bind(&message.body)
                 .bind(&message.to_address)
                 .bind(&message.rfc_message_id)

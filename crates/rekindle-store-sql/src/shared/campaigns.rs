@@ -33,6 +33,22 @@ fn step_from_row(row: &DbRow) -> Result<Step, StoreError> {
             channel: parse_enum(&channel)?,
             delay_days: delay.max(0) as u32,
         },
+        ab_decision: ab_decision_from_row(row)?,
+    })
+}
+
+/// Reads a step's A/B decision, whose three columns are set together.
+fn ab_decision_from_row(row: &DbRow) -> Result<Option<StepAbDecision>, StoreError> {
+    let winner: Option<String> = row.try_get("ab_winner").map_err(map_error)?;
+    let decided_at: Option<DateTime<Utc>> = row.try_get("ab_decided_at").map_err(map_error)?;
+    let figures: Option<Json<Value>> = row.try_get("ab_figures").map_err(map_error)?;
+    Ok(match (winner, decided_at) {
+        (Some(winner), Some(decided_at)) => Some(StepAbDecision {
+            winner,
+            decided_at,
+            figures: figures.map(|figures| figures.0).unwrap_or(Value::Null),
+        }),
+        _ => None,
     })
 }
 
@@ -79,6 +95,7 @@ async fn create_campaign(
             campaign_id: id,
             position: index as i32 + 1,
             spec: step_spec.clone(),
+            ab_decision: None,
         };
         sqlx::query(
             "INSERT INTO campaign_steps (id, account_id, campaign_id, position, channel, delay_days) \
@@ -123,7 +140,8 @@ async fn get_campaign(conn: &mut Conn, account: AccountId, id: CampaignId) -> Re
 
 async fn list_steps(conn: &mut Conn, account: AccountId, campaign: CampaignId) -> Result<Vec<Step>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, campaign_id, position, channel, delay_days FROM campaign_steps \
+        "SELECT id, campaign_id, position, channel, delay_days, ab_winner, ab_decided_at, ab_figures \
+         FROM campaign_steps \
          WHERE account_id = $1 AND campaign_id = $2 ORDER BY position",
     )
     .bind(account.0)

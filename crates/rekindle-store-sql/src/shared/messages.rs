@@ -1,12 +1,13 @@
 // Message, reply and funnel queries, shared by both backends.
 
 const MESSAGE_COLUMNS: &str = "id, campaign_id, step_id, enrollment_id, lead_id, channel, status, \
-    variant, subject, body, to_address, rfc_message_id, provider_message_id, scheduled_at, \
-    sent_at, error, sending_identity_id";
+    variant, subject, alternate_subject, personalisation_elements, body, to_address, \
+    rfc_message_id, provider_message_id, scheduled_at, sent_at, error, sending_identity_id";
 
 fn message_from_row(row: &DbRow) -> Result<Message, StoreError> {
     let channel: String = row.try_get("channel").map_err(map_error)?;
     let status: String = row.try_get("status").map_err(map_error)?;
+    let elements: Json<Vec<String>> = row.try_get("personalisation_elements").map_err(map_error)?;
     Ok(Message {
         id: MessageId(row.try_get("id").map_err(map_error)?),
         campaign_id: CampaignId(row.try_get("campaign_id").map_err(map_error)?),
@@ -17,6 +18,8 @@ fn message_from_row(row: &DbRow) -> Result<Message, StoreError> {
         status: parse_enum(&status)?,
         variant: row.try_get("variant").map_err(map_error)?,
         subject: row.try_get("subject").map_err(map_error)?,
+        alternate_subject: row.try_get("alternate_subject").map_err(map_error)?,
+        personalisation_elements: elements.0,
         body: row.try_get("body").map_err(map_error)?,
         to_address: row.try_get("to_address").map_err(map_error)?,
         rfc_message_id: row.try_get("rfc_message_id").map_err(map_error)?,
@@ -37,9 +40,9 @@ async fn insert_message(
     let now = micros(now);
     sqlx::query(
         "INSERT INTO messages (id, account_id, campaign_id, step_id, enrollment_id, lead_id, \
-         channel, status, variant, subject, body, to_address, rfc_message_id, scheduled_at, \
-         sending_identity_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'scheduled', $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+         channel, status, variant, subject, alternate_subject, personalisation_elements, body, \
+         to_address, rfc_message_id, scheduled_at, sending_identity_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'scheduled', $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)",
     )
     .bind(message.id.0)
     .bind(account.0)
@@ -50,6 +53,8 @@ async fn insert_message(
     .bind(message.channel.as_str())
     .bind(&message.variant)
     .bind(&message.subject)
+    .bind(&message.alternate_subject)
+    .bind(Json(&message.personalisation_elements))
     .bind(&message.body)
     .bind(&message.to_address)
     .bind(&message.rfc_message_id)

@@ -356,6 +356,30 @@ impl TenantTx for SqlTenantTx {
         count_messages_by_step(&mut self.tx, self.account, campaign).await
     }
 
+    async fn count_ab_outcomes(&mut self, campaign: CampaignId) -> Result<Vec<AbVariantCount>, StoreError> {
+        count_ab_outcomes(&mut self.tx, self.account, campaign).await
+    }
+
+    async fn record_ab_decision(
+        &mut self,
+        step: StepId,
+        decision: &StepAbDecision,
+        now: DateTime<Utc>,
+    ) -> Result<Option<u64>, StoreError> {
+        record_ab_decision(&mut self.tx, self.account, step, decision, now).await
+    }
+
+    async fn sent_message_outcomes(&mut self, campaign: CampaignId) -> Result<Vec<SentMessageOutcome>, StoreError> {
+        sent_message_outcomes(&mut self.tx, self.account, campaign).await
+    }
+
+    async fn count_funnel_by_step_variant(
+        &mut self,
+        campaign: CampaignId,
+    ) -> Result<Vec<StepVariantFunnel>, StoreError> {
+        count_funnel_by_step_variant(&mut self.tx, self.account, campaign).await
+    }
+
     async fn insert_reply(&mut self, reply: &NewReply, now: DateTime<Utc>) -> Result<ReplyId, StoreError> {
         insert_reply(&mut self.tx, self.account, reply, now).await
     }
