@@ -401,6 +401,29 @@ async fn failed_lead_is_listed_and_retried(harness: &Harness) {
     assert_eq!(runs["items"].as_array().unwrap().len(), 2);
     assert_eq!(runs["items"][0]["leads_total"], 1, "newest first: {runs}");
     assert_eq!(runs["items"][0]["leads_failed"], 0);
+
+    // The retry resumed Lee at the compliance gate: the stages he had passed
+    // reused their outputs, and the gates after them ran again.
+    let retried_id = runs["items"][0]["id"].as_str().unwrap();
+    let retried = server
+        .get_json(&owner, &format!("/api/v1/crew-runs/{retried_id}"))
+        .await;
+    let stages = retried["stage_runs"].as_array().unwrap();
+    let summary = |name: &str| {
+        stages
+            .iter()
+            .find(|stage| stage["stage"] == name)
+            .unwrap_or_else(|| panic!("no {name} stage in {retried}"))["input_summary"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let reused = format!("reused from crew run {run_id}");
+    for name in ["scorer", "researcher", "writer", "subject_optimizer"] {
+        assert_eq!(summary(name), reused, "{name}");
+    }
+    assert_ne!(summary("compliance"), reused);
+    assert_ne!(summary("quality"), reused);
 }
 
 async fn enrollment_status(

@@ -444,6 +444,7 @@ async fn late_leads_get_winner(server: &TestServer, owner: &Session, launched: &
         enrollment_ids: enrollments,
         first_send_index: 0,
         retry: 0,
+        resume_from: None,
     };
     tx.enqueue_job(&NewJob::now(PREPARE_STEP_JOB, json!(payload)), Utc::now())
         .await

@@ -32,7 +32,7 @@ use crate::scorer::LeadScore;
 use crate::sender::SenderIdentity;
 use crate::stage::{Stage, StageError, StageRecord, run_stage};
 use crate::subject_optimizer::SubjectVariants;
-use crate::writer::{MessageWriter, OfflineWriter};
+use crate::writer::{Draft, MessageWriter, OfflineWriter};
 use drafting::Drafted;
 use inputs::{compliance_input, schedule_input};
 
@@ -98,9 +98,27 @@ pub struct LeadTask {
     /// When the previous step was sent to this lead. A follow-up's delay counts
     /// from it; without it the delay counts from the step's `now`.
     pub previous_sent_at: Option<DateTime<Utc>>,
-    /// What the lead did after the previous step, for a follow-up the
-    /// engagement crew decided to send; `None` for a first message.
+    /// The lead's actions after the previous step, for a follow-up the
+    /// engagement crew decided to send. `None` for a first message.
     pub engagement: Option<EngagementContext>,
+    /// Outputs of stages the lead passed in an earlier run of this step,
+    /// reused when the lead is retried from the stage it failed.
+    pub earlier: EarlierOutputs,
+}
+
+/// Outputs of the scorer, researcher, writer and subject optimizer from an
+/// earlier run, each used in place of running its stage again. The later
+/// stages always run again, because they depend on the time and on the
+/// lead's consent and suppression.
+#[derive(Debug, Clone, Default)]
+pub struct EarlierOutputs {
+    /// The earlier run, named in the records of reused stages.
+    pub source: String,
+    pub score: Option<LeadScore>,
+    pub research: Option<Research>,
+    /// The writer's draft, before the subject optimizer chose its subject.
+    pub draft: Option<Draft>,
+    pub subject_variants: Option<SubjectVariants>,
 }
 
 /// A message ready to be stored and sent.
@@ -356,5 +374,27 @@ impl LeadPipeline {
         let (result, record) = run_stage(stage, input, self.timeout).await;
         self.records.push(record);
         result.map_err(|error| (stage.name(), error))
+    }
+
+    /// Returns `earlier` and records it as reused, or runs the stage on the
+    /// input `input` builds when there is no earlier output.
+    async fn run_or_reuse<S: Stage>(
+        &mut self,
+        stage: &S,
+        earlier: Option<&S::Output>,
+        source: &str,
+        input: impl FnOnce() -> S::Input,
+    ) -> Result<S::Output, (&'static str, StageError)>
+    where
+        S::Output: Clone,
+    {
+        match earlier {
+            Some(output) => {
+                self.records
+                    .push(StageRecord::reused(stage.name(), output, source));
+                Ok(output.clone())
+            }
+            None => self.run(stage, input()).await,
+        }
     }
 }

@@ -45,8 +45,8 @@ pub use compliance::{
     check_compliance, has_lawful_basis,
 };
 pub use crew::{
-    CampaignStep, CrewAgents, CrewConfig, CrewReport, LeadOutcome, LeadRun, LeadTask,
-    PreparedMessage, ReactivationCrew,
+    CampaignStep, CrewAgents, CrewConfig, CrewReport, EarlierOutputs, LeadOutcome, LeadRun,
+    LeadTask, PreparedMessage, ReactivationCrew,
 };
 pub use cues::NoteCue;
 pub use icp::{IcpMatch, IdealCustomerProfile, derive_profile, match_lead};

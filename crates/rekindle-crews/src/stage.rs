@@ -105,6 +105,21 @@ pub struct StageRecord {
     pub notes: RunNotes,
 }
 
+impl StageRecord {
+    /// Records a stage whose output an earlier run produced, so a lead
+    /// retried from a later stage shows where each output came from.
+    pub fn reused<T: Serialize>(stage: &'static str, output: &T, source: &str) -> Self {
+        Self {
+            stage,
+            input_summary: truncate_chars(&format!("reused from {source}"), MAX_SUMMARY_CHARS),
+            output: serialise_output(output),
+            duration: Duration::ZERO,
+            error: None,
+            notes: RunNotes::default(),
+        }
+    }
+}
+
 /// Runs a stage under a timeout and records the run. An expired timeout is a
 /// transient error, so the worker may retry the stage.
 pub async fn run_stage<S: Stage>(

@@ -195,6 +195,7 @@ pub async fn launch_campaign(
                 enrollment_ids: pending,
                 first_send_index: batches * CREW_BATCH as u32,
                 retry: 0,
+                resume_from: None,
             };
             let mut job = NewJob::now(PREPARE_STEP_JOB, json!(payload));
             job.run_at = now;

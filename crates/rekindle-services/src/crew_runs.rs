@@ -83,6 +83,7 @@ pub async fn retry_failed_leads(
         enrollment_ids: enrollments,
         first_send_index: 0,
         retry: 0,
+        resume_from: Some(run_id),
     };
     let mut job = NewJob::now(PREPARE_STEP_JOB, json!(payload));
     job.max_attempts = app.settings.max_attempts;

@@ -153,6 +153,7 @@ async fn enqueue_batch(
         enrollment_ids: enrollments,
         first_send_index: (batch * CREW_BATCH) as u32,
         retry: 0,
+        resume_from: None,
     };
     let mut job = NewJob::now(PREPARE_STEP_JOB, json!(payload));
     job.run_at = now;

@@ -1,7 +1,9 @@
 //! Job kinds and their payloads, and the dispatch from a claimed job to the
 //! service that runs it.
 
-use rekindle_domain::{AccountId, CampaignId, EnrollmentId, ErrorClass, ImportId, MessageId};
+use rekindle_domain::{
+    AccountId, CampaignId, CrewRunId, EnrollmentId, ErrorClass, ImportId, MessageId,
+};
 use rekindle_store::Job;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
@@ -34,6 +36,10 @@ pub struct PrepareStepPayload {
     /// How many earlier runs failed these enrollments with a retryable error.
     #[serde(default)]
     pub retry: u32,
+    /// The crew run whose stage outputs the leads reuse, so each lead runs
+    /// again from the stage it failed.
+    #[serde(default)]
+    pub resume_from: Option<CrewRunId>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

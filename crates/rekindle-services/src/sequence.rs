@@ -83,6 +83,7 @@ async fn advance(
         enrollment_ids: vec![enrollment],
         first_send_index: 0,
         retry: 0,
+        resume_from: None,
     };
     let mut job = NewJob::now(PREPARE_STEP_JOB, json!(payload));
     job.run_at = run_at;

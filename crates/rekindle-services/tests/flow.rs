@@ -11,7 +11,7 @@ use rekindle_services::import::{ImportRequest, import_csv};
 use rekindle_services::replies::{InboundReply, ingest_reply};
 use rekindle_services::worker::Worker;
 use rekindle_services::{App, campaigns, sequence};
-use rekindle_store::{Actor, LeadFilter, PageRequest};
+use rekindle_store::{Actor, CrewRunFilter, LeadFilter, PageRequest};
 use rekindle_store_conformance::{Harness, create_account};
 
 on_both_backends!(
@@ -577,6 +577,29 @@ async fn check_crew_retry(harness: &Harness) {
         3,
         "the failed lead was retried from the crew"
     );
+
+    // The retry resumed at the writer: the scorer's and researcher's
+    // outputs of the first run were reused, and the writer ran again.
+    let runs = tx
+        .list_crew_runs(&CrewRunFilter::default(), PageRequest::default())
+        .await
+        .unwrap()
+        .items;
+    let (first, retried) = (runs.last().unwrap().id, runs[0].id);
+    assert_ne!(first, retried);
+    let stages = tx.list_stage_runs(retried).await.unwrap();
+    let summary = |name: &str| {
+        stages
+            .iter()
+            .find(|stage| stage.stage == name)
+            .map(|stage| stage.input_summary.clone())
+            .unwrap_or_default()
+    };
+    let reused = format!("reused from crew run {first}");
+    assert_eq!(summary("scorer"), reused);
+    assert_eq!(summary("researcher"), reused);
+    assert_ne!(summary("writer"), reused);
+    assert!(!summary("writer").is_empty());
 }
 
 /// An email transport whose provider never responds in time.

@@ -373,6 +373,15 @@ pub struct NewStageRun {
     pub fallback_detail: Option<String>,
 }
 
+/// The output of a stage a lead passed, read to resume the lead from the
+/// stage it failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageOutput {
+    pub lead_id: LeadId,
+    pub stage: String,
+    pub output: Value,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StageRun {
     pub id: StageRunId,

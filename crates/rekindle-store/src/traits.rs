@@ -441,6 +441,12 @@ pub trait TenantTx: Send {
     ) -> Result<(), StoreError>;
     /// Lists stage runs of a crew run in run order.
     async fn list_stage_runs(&mut self, run: CrewRunId) -> Result<Vec<StageRun>, StoreError>;
+    /// Returns the outputs of the stages these leads passed in crew run `run`.
+    async fn stage_outputs(
+        &mut self,
+        run: CrewRunId,
+        leads: &[LeadId],
+    ) -> Result<Vec<StageOutput>, StoreError>;
     /// Lists crew runs newest first, with their token and fallback totals.
     async fn list_crew_runs(
         &mut self,

@@ -127,21 +127,33 @@ async fn first_stages(
     agents: &CrewAgents,
     step: &CampaignStep,
 ) -> Result<Drafting, (&'static str, StageError)> {
+    let earlier = &task.earlier;
+    let source = earlier.source.as_str();
     let score = pipeline
-        .run(&Scorer, scorer_input(&task.lead, step))
+        .run_or_reuse(&Scorer, earlier.score.as_ref(), source, || {
+            scorer_input(&task.lead, step)
+        })
         .await?;
     let researcher = ResearcherStage::new(agents.researcher.as_ref());
-    let research = pipeline.run(&researcher, researcher_input(task)).await?;
+    let research = pipeline
+        .run_or_reuse(&researcher, earlier.research.as_ref(), source, || {
+            researcher_input(task)
+        })
+        .await?;
 
     let writer = WriterStage::new(agents.writer.as_ref());
     let request = writer_request(task, &research, step);
-    let mut draft = pipeline.run(&writer, request.clone()).await?;
+    let mut draft = pipeline
+        .run_or_reuse(&writer, earlier.draft.as_ref(), source, || request.clone())
+        .await?;
 
     let subject_variants = if draft.channel == Channel::Email {
         let variants = pipeline
-            .run(
+            .run_or_reuse(
                 &SubjectOptimizer,
-                subject_input(task, &research, &draft, step),
+                earlier.subject_variants.as_ref(),
+                source,
+                || subject_input(task, &research, &draft, step),
             )
             .await?;
         draft.subject = Some(variants.subject().to_owned());

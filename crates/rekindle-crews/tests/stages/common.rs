@@ -212,6 +212,7 @@ pub fn consented_task(index: u32) -> LeadTask {
         unsubscribe_url: format!("{UNSUBSCRIBE_URL}{index}"),
         previous_sent_at: None,
         engagement: None,
+        earlier: Default::default(),
     }
 }
 

@@ -17,7 +17,9 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use rekindle_channels::LinkTarget;
 use rekindle_crews::lead_text::SafeLead;
-use rekindle_crews::{CampaignStep, CrewReport, LeadTask, SenderIdentity, has_lawful_basis};
+use rekindle_crews::{
+    CampaignStep, CrewReport, EarlierOutputs, LeadTask, SenderIdentity, has_lawful_basis,
+};
 use rekindle_domain::campaign::parse_time_zone;
 use rekindle_domain::lead::{LeadSnapshot, SignalInput};
 use rekindle_domain::scheduling::effective_zone;
@@ -90,7 +92,7 @@ struct StepContext {
     tasks: Vec<LeadTask>,
     /// Enrollments whose lead has no address for this step's channel.
     skipped: Vec<Enrollment>,
-    /// Follow-ups the engagement crew holds back: leads that wait or stop.
+    /// Follow-ups the engagement crew holds back (leads that wait or stop).
     held: Vec<(Enrollment, FollowUp)>,
 }
 
@@ -109,7 +111,7 @@ pub async fn prepare_step(
     let account_zone = parse_time_zone(&context.account.time_zone).unwrap_or(chrono_tz::UTC);
 
     // Leads the engagement crew moved to another channel are written and
-    // placed as a batch of that channel; held and skipped leads are stored
+    // placed as a batch of that channel. Held and skipped leads are stored
     // with the first batch.
     let mut first = true;
     for (channel, planned, tasks) in by_channel(&context.step, context.planned, context.tasks) {
@@ -300,6 +302,7 @@ async fn load_step_context(
             unsubscribe_url: unsubscribe.to_string(),
             previous_sent_at: (payload.position > 1).then_some(previous_sent_at).flatten(),
             engagement,
+            earlier: batch.earlier_of(lead.id, channel),
             lead: LeadSnapshot {
                 id: lead.id,
                 fields: lead.fields.clone(),
@@ -330,6 +333,8 @@ struct BatchRows {
     suppressed_phones: HashSet<String>,
     /// Sent messages per enrollment, read for follow-up steps only.
     sent: HashMap<EnrollmentId, Vec<SentActivity>>,
+    /// Stage outputs of the run the leads resume from, per lead.
+    earlier: HashMap<LeadId, EarlierOutputs>,
 }
 
 impl BatchRows {
@@ -359,6 +364,10 @@ impl BatchRows {
             .collect();
         let suppressed_emails = tx.suppressed_values(ContactKind::Email, &emails).await?;
         let suppressed_phones = tx.suppressed_values(ContactKind::Phone, &phones).await?;
+        let earlier = match payload.resume_from {
+            Some(run) => earlier_outputs(run, tx.stage_outputs(run, &lead_ids).await?),
+            None => HashMap::new(),
+        };
         let mut sent: HashMap<EnrollmentId, Vec<SentActivity>> = HashMap::new();
         if payload.position > 1 {
             for message in tx.sent_activity(&payload.enrollment_ids).await? {
@@ -374,6 +383,7 @@ impl BatchRows {
             suppressed_emails: suppressed_emails.into_iter().collect(),
             suppressed_phones: suppressed_phones.into_iter().collect(),
             sent,
+            earlier,
         })
     }
 
@@ -411,6 +421,21 @@ impl BatchRows {
             .get(&lead)
             .copied()
             .unwrap_or(ConsentBasis::LegitimateInterest)
+    }
+
+    /// Returns the stage outputs the lead reuses. A draft for another
+    /// channel than the one the message now goes out on is written again.
+    fn earlier_of(&self, lead: LeadId, channel: Channel) -> EarlierOutputs {
+        let mut earlier = self.earlier.get(&lead).cloned().unwrap_or_default();
+        if earlier
+            .draft
+            .as_ref()
+            .is_some_and(|draft| draft.channel != channel)
+        {
+            earlier.draft = None;
+            earlier.subject_variants = None;
+        }
+        earlier
     }
 
     fn sent_of(&self, enrollment: EnrollmentId) -> &[SentActivity] {
@@ -469,6 +494,31 @@ impl BatchRows {
             .is_some_and(|p| self.suppressed_phones.contains(p.as_str()));
         email || phone || lead.status == LeadStatus::Suppressed
     }
+}
+
+/// Groups the stored outputs of crew run `run` by lead. An output that no
+/// longer reads as its stage's type is left out, so that stage runs again.
+fn earlier_outputs(run: CrewRunId, outputs: Vec<StageOutput>) -> HashMap<LeadId, EarlierOutputs> {
+    let mut by_lead: HashMap<LeadId, EarlierOutputs> = HashMap::new();
+    for StageOutput {
+        lead_id,
+        stage,
+        output,
+    } in outputs
+    {
+        let earlier = by_lead.entry(lead_id).or_insert_with(|| EarlierOutputs {
+            source: format!("crew run {run}"),
+            ..EarlierOutputs::default()
+        });
+        match stage.as_str() {
+            "scorer" => earlier.score = serde_json::from_value(output).ok(),
+            "researcher" => earlier.research = serde_json::from_value(output).ok(),
+            "writer" => earlier.draft = serde_json::from_value(output).ok(),
+            "subject_optimizer" => earlier.subject_variants = serde_json::from_value(output).ok(),
+            _ => {}
+        }
+    }
+    by_lead
 }
 
 /// Checks whether the lead can be reached on `channel` at all.

@@ -79,6 +79,7 @@ pub async fn preview_step(
             unsubscribe_url: unsubscribe.to_string(),
             previous_sent_at: None,
             engagement: None,
+            earlier: Default::default(),
             lead: LeadSnapshot {
                 id: lead.id,
                 fields: lead.fields,

@@ -122,7 +122,7 @@ pub(super) async fn store_step_results(
     }
 
     if !retry_later.is_empty() {
-        enqueue_retry(&mut *tx, account_id, &batch, retry_later, now).await?;
+        enqueue_retry(&mut *tx, &batch, crew_run.id, retry_later, now).await?;
     }
     tx.insert_stage_runs(&stage_runs, now).await?;
     let status = if failed == batch.runs.len() && !batch.runs.is_empty() {
@@ -237,13 +237,15 @@ const CREW_RETRY_BASE_SECONDS: i64 = 60;
 
 /// Enqueues the crew again for the leads that failed with a retryable error,
 /// with exponential backoff, so one lead's outage does not re-run the batch.
+/// Each lead resumes from the stage it failed in `crew_run`.
 async fn enqueue_retry(
     tx: &mut dyn TenantTx,
-    account_id: AccountId,
     batch: &StepBatch<'_>,
+    crew_run: CrewRunId,
     enrollments: Vec<EnrollmentId>,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
+    let account_id = batch.account_id;
     let retry = batch.retry + 1;
     let payload = PrepareStepPayload {
         campaign_id: batch.campaign.id,
@@ -251,6 +253,7 @@ async fn enqueue_retry(
         enrollment_ids: enrollments,
         first_send_index: 0,
         retry,
+        resume_from: Some(crew_run),
     };
     let mut job = NewJob::now(PREPARE_STEP_JOB, json!(payload));
     job.run_at = now + chrono::Duration::seconds(CREW_RETRY_BASE_SECONDS << (retry - 1));
@@ -327,6 +330,7 @@ fn record_held(
                 enrollment_ids: vec![enrollment.id],
                 first_send_index: 0,
                 retry: 0,
+                resume_from: None,
             };
             let mut job = NewJob::now(PREPARE_STEP_JOB, json!(payload));
             job.run_at = *until;

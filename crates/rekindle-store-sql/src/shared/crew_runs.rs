@@ -151,6 +151,38 @@ async fn list_stage_runs(conn: &mut Conn, account: AccountId, run: CrewRunId) ->
     rows.iter().map(stage_run_from_row).collect()
 }
 
+async fn stage_outputs(
+    conn: &mut Conn,
+    account: AccountId,
+    run: CrewRunId,
+    leads: &[LeadId],
+) -> Result<Vec<StageOutput>, StoreError> {
+    let mut outputs = Vec::new();
+    for chunk in leads.chunks(dialect::MAX_BIND_PARAMS - 2) {
+        let sql = format!(
+            "SELECT lead_id, stage, output FROM stage_runs \
+             WHERE account_id = {} AND crew_run_id = {} AND status = 'succeeded' \
+             AND lead_id IN ({}) ORDER BY id",
+            params(1, 1),
+            params(2, 1),
+            params(3, chunk.len())
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(account.0).bind(run.0);
+        for lead in chunk {
+            query = query.bind(lead.0);
+        }
+        for row in query.fetch_all(&mut *conn).await.map_err(map_error)? {
+            let output: Json<Value> = row.try_get("output").map_err(map_error)?;
+            outputs.push(StageOutput {
+                lead_id: LeadId(row.try_get("lead_id").map_err(map_error)?),
+                stage: row.try_get("stage").map_err(map_error)?,
+                output: output.0,
+            });
+        }
+    }
+    Ok(outputs)
+}
+
 async fn list_crew_runs(
     conn: &mut Conn,
     account: AccountId,

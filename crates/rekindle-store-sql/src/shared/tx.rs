@@ -414,6 +414,10 @@ impl TenantTx for SqlTenantTx {
         list_stage_runs(&mut self.tx, self.account, run).await
     }
 
+    async fn stage_outputs(&mut self, run: CrewRunId, leads: &[LeadId]) -> Result<Vec<StageOutput>, StoreError> {
+        stage_outputs(&mut self.tx, self.account, run, leads).await
+    }
+
     async fn list_crew_runs(
         &mut self,
         filter: &CrewRunFilter,
