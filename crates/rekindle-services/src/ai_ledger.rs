@@ -13,9 +13,10 @@ use rekindle_store::{AiReservation, NewAiUsage, Store, StoreError};
 /// A [`BudgetLedger`] over the store.
 ///
 /// NOTE: a process that dies between reserving and settling leaves its
-/// reservation on the day's row until the UTC day ends. The account's budget
-/// is then lower for the rest of that day, by the worst-case cost of the
-/// calls it had in flight.
+/// reservation on the day's row. The next reservation drops it once the
+/// account's row has been idle for 15 minutes. An account that keeps calling
+/// keeps it until the UTC day ends, with a budget lower by the worst-case
+/// cost of the calls the process had in flight.
 #[derive(Clone)]
 pub struct StoreLedger {
     store: Arc<dyn Store>,

@@ -1,7 +1,8 @@
 //! The LLM budget ledger in the database: reservations from two stores
 //! (two connection pools, as two processes of a fleet have) on the same
 //! database never pass the daily limit together, and settling replaces them
-//! with the real cost. Runs on SQLite and on PostgreSQL.
+//! with the real cost, and a reservation left by a process that died is
+//! dropped once the account's row is idle. Runs on SQLite and on PostgreSQL.
 
 #[allow(dead_code, reason = "this test binary uses only the backend macro")]
 mod common;
@@ -13,10 +14,13 @@ use rekindle_domain::AccountId;
 use rekindle_llm::budget::{BudgetKey, BudgetLedger, Cost, LedgerError, UsageRecord};
 use rekindle_llm::{AgentRole, TokenUsage};
 use rekindle_services::ai_ledger::StoreLedger;
-use rekindle_store::Store;
+use rekindle_store::{AiReservation, Store};
 use rekindle_store_conformance::{Harness, create_account};
 
-on_both_backends!(reservations_hold_across_stores => reservations_hold_across_stores);
+on_both_backends!(
+    reservations_hold_across_stores => reservations_hold_across_stores,
+    stale_reservation_is_dropped => stale_reservation_is_dropped,
+);
 
 /// Opens a second store on the harness's database.
 async fn second_store(harness: &Harness) -> Arc<dyn Store> {
@@ -114,4 +118,39 @@ async fn reservations_hold_across_stores(harness: &Harness) {
         .reserve(tomorrow, Cost::from_nano_usd(1_000), limit)
         .await
         .unwrap();
+}
+
+/// A reservation that is never settled, as after a crash mid-call, blocks
+/// the budget while the row is busy and is dropped after 15 idle minutes.
+async fn stale_reservation_is_dropped(harness: &Harness) {
+    let account: AccountId = create_account(&*harness.store(), "Crashed Ltd").await;
+    let day = NaiveDate::from_ymd_opt(2026, 12, 15).unwrap();
+    let start = day.and_hms_opt(9, 0, 0).unwrap().and_utc();
+    let reserve = |estimate: i64, minutes: i64| {
+        let store = harness.store();
+        async move {
+            let mut tx = store.begin(account).await.unwrap();
+            let at = start + chrono::Duration::minutes(minutes);
+            let outcome = tx
+                .reserve_ai_budget(day, estimate, 1_000, at)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            outcome
+        }
+    };
+
+    assert_eq!(reserve(700, 0).await, AiReservation::Reserved);
+    assert!(
+        matches!(reserve(700, 10).await, AiReservation::Exceeded { .. }),
+        "the open reservation still counts 10 minutes later"
+    );
+    // The failed attempt does not touch the row, so it has been idle since
+    // the first reservation.
+    assert_eq!(reserve(700, 16).await, AiReservation::Reserved);
+
+    let mut tx = harness.store().begin(account).await.unwrap();
+    let spend = tx.ai_spend(day).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(spend.reserved_nano_usd, 700);
 }

@@ -1,6 +1,11 @@
 // The LLM budget ledger: a row per account and UTC day, and a usage row per
 // request, shared by both backends. Amounts are nano-dollars.
 
+/// Minutes without a reservation or settlement after which a day's open
+/// reservations are taken as left by a process that died mid-call. Every
+/// LLM request ends well within this: each agent's deadline is at most 20 s.
+const STALE_RESERVATION_MINUTES: i64 = 15;
+
 async fn reserve_ai_budget(
     conn: &mut Conn,
     account: AccountId,
@@ -14,20 +19,25 @@ async fn reserve_ai_budget(
     // orders concurrent reservations; on PostgreSQL a waiting one re-checks
     // the condition against the row the first one committed. The SELECT's
     // WHERE also settles SQLite's parsing of an upsert from a SELECT.
+    // Reservations on a row untouched since $6 belong to requests that can no
+    // longer be running, so they are dropped rather than kept until the day
+    // ends.
     let reserved = sqlx::query(
         "INSERT INTO ai_budget_days (account_id, day, reserved_nano_usd, updated_at) \
          SELECT $1, $2, $3, $5 WHERE $3 <= $4 \
          ON CONFLICT (account_id, day) DO UPDATE SET \
-         reserved_nano_usd = ai_budget_days.reserved_nano_usd + excluded.reserved_nano_usd, \
+         reserved_nano_usd = CASE WHEN ai_budget_days.updated_at < $6 THEN 0 \
+         ELSE ai_budget_days.reserved_nano_usd END + excluded.reserved_nano_usd, \
          updated_at = excluded.updated_at \
-         WHERE ai_budget_days.cost_nano_usd + ai_budget_days.reserved_nano_usd \
-         + excluded.reserved_nano_usd <= $4",
+         WHERE ai_budget_days.cost_nano_usd + CASE WHEN ai_budget_days.updated_at < $6 THEN 0 \
+         ELSE ai_budget_days.reserved_nano_usd END + excluded.reserved_nano_usd <= $4",
     )
     .bind(account.0)
     .bind(day)
     .bind(estimate)
     .bind(limit)
     .bind(micros(now))
+    .bind(micros(now - chrono::Duration::minutes(STALE_RESERVATION_MINUTES)))
     .execute(&mut *conn)
     .await
     .map_err(map_error)?;
