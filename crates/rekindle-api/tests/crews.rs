@@ -19,6 +19,7 @@ on_both_backends!(
     llm_launch_writes_messages_with_tokens => llm_launch_writes_messages_with_tokens,
     budget_exhaustion_falls_back_offline => budget_exhaustion_falls_back_offline,
     failed_lead_is_listed_and_retried => failed_lead_is_listed_and_retried,
+    running_campaign_starts_new_leads => running_campaign_starts_new_leads,
 );
 
 /// Creates `count` leads, a one-step email campaign with them enrolled, and
@@ -424,6 +425,36 @@ async fn failed_lead_is_listed_and_retried(harness: &Harness) {
     }
     assert_ne!(summary("compliance"), reused);
     assert_ne!(summary("quality"), reused);
+}
+
+/// Leads enrolled after the launch get their first message without another
+/// launch, and enrolling them again adds nothing.
+async fn running_campaign_starts_new_leads(harness: &Harness) {
+    let server = TestServer::start(harness).await;
+    let owner = server.signup("Latecomers Ltd").await;
+    let (campaign, _) = launch_campaign(&server, &owner, 2).await;
+    server.run_jobs().await;
+
+    let late = server.create_lead(&owner, "late@acme.example.com").await;
+    let path = format!("/api/v1/campaigns/{}/enrollments", campaign.0);
+    let body = json!({ "lead_ids": [late] });
+    let enrolled = server.post_expect(&owner, &path, body.clone(), 200).await;
+    assert_eq!(enrolled["added"], 1, "{enrolled}");
+    let again = server.post_expect(&owner, &path, body, 200).await;
+    assert_eq!(again["added"], 0, "{again}");
+    server.run_jobs().await;
+
+    let mut tx = server.store().begin(owner.account()).await.unwrap();
+    let messages = tx
+        .list_messages(Some(campaign), PageRequest::first(50))
+        .await
+        .unwrap()
+        .items;
+    tx.commit().await.unwrap();
+    let late_id = LeadId(late.parse().unwrap());
+    let to_late: Vec<_> = messages.iter().filter(|m| m.lead_id == late_id).collect();
+    assert_eq!(to_late.len(), 1, "{messages:?}");
+    assert_eq!(messages.len(), 3);
 }
 
 async fn enrollment_status(

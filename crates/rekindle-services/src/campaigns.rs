@@ -1,6 +1,6 @@
 //! Campaigns: create, enroll leads, launch.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rekindle_domain::campaign::CampaignSpec;
 use rekindle_domain::*;
 use rekindle_store::*;
@@ -133,10 +133,19 @@ pub async fn enroll_leads(
     }
     let now = Utc::now();
     let mut tx = app.store.begin(account).await?;
-    tx.get_campaign(campaign)
+    let status = tx
+        .get_campaign(campaign)
         .await?
-        .ok_or_else(|| ServiceError::not_found("campaign", campaign))?;
-    let added = tx.enroll_leads(campaign, leads, now).await?;
+        .ok_or_else(|| ServiceError::not_found("campaign", campaign))?
+        .status;
+    let added = tx.enroll_new_leads(campaign, leads, now).await?;
+    // A running campaign starts its new leads at once; a draft or paused one
+    // starts them when it is launched.
+    if status == CampaignStatus::Active {
+        for batch in added.chunks(CREW_BATCH) {
+            enqueue_first_step(&mut *tx, app, account, campaign, batch, now).await?;
+        }
+    }
     tx.append_audit(
         &AuditRecord::new(
             actor.clone(),
@@ -144,12 +153,42 @@ pub async fn enroll_leads(
             "campaign",
             Some(campaign.to_string()),
         )
-        .with_changes(json!({ "requested": leads.len(), "added": added })),
+        .with_changes(json!({ "requested": leads.len(), "added": added.len() })),
         now,
     )
     .await?;
     tx.commit().await?;
-    Ok(added)
+    Ok(added.len() as u64)
+}
+
+/// Enqueues the crew for the first step of enrollments added to a running
+/// campaign, keyed by the batch's first enrollment.
+async fn enqueue_first_step(
+    tx: &mut dyn TenantTx,
+    app: &App,
+    account: AccountId,
+    campaign: CampaignId,
+    enrollments: &[EnrollmentId],
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let payload = PrepareStepPayload {
+        campaign_id: campaign,
+        position: 1,
+        enrollment_ids: enrollments.to_vec(),
+        first_send_index: 0,
+        retry: 0,
+        resume_from: None,
+    };
+    let mut job = NewJob::now(PREPARE_STEP_JOB, json!(payload));
+    job.run_at = now;
+    job.max_attempts = app.settings.max_attempts;
+    job.unique_key = Some(unique_key(
+        account,
+        PREPARE_STEP_JOB,
+        format!("{campaign}:1:enrolled:{}", enrollments[0]),
+    ));
+    tx.enqueue_job(&job, now).await?;
+    Ok(())
 }
 
 /// Launches a campaign: marks it active and enqueues the crew for its first

@@ -243,12 +243,24 @@ pub trait TenantTx: Send {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     /// Enrolls leads (skipping ones already enrolled) and returns how many were added.
+    /// Enrolls the account's leads that are not in the campaign yet and
+    /// returns the new enrollments. Unknown leads are skipped.
+    async fn enroll_new_leads(
+        &mut self,
+        campaign: CampaignId,
+        leads: &[LeadId],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<EnrollmentId>, StoreError>;
+    /// Enrolls as [`enroll_new_leads`](Self::enroll_new_leads) does and
+    /// returns how many were new.
     async fn enroll_leads(
         &mut self,
         campaign: CampaignId,
         leads: &[LeadId],
         now: DateTime<Utc>,
-    ) -> Result<u64, StoreError>;
+    ) -> Result<u64, StoreError> {
+        Ok(self.enroll_new_leads(campaign, leads, now).await?.len() as u64)
+    }
     async fn list_enrollments(
         &mut self,
         campaign: CampaignId,

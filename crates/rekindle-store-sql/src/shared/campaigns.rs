@@ -179,31 +179,31 @@ async fn set_campaign_status(
     Ok(())
 }
 
-async fn enroll_leads(
+async fn enroll_new_leads(
     conn: &mut Conn,
     account: AccountId,
     campaign: CampaignId,
     leads: &[LeadId],
     now: DateTime<Utc>,
-) -> Result<u64, StoreError> {
-    let mut added = 0;
+) -> Result<Vec<EnrollmentId>, StoreError> {
+    let mut added = Vec::new();
     for lead in leads {
         // The SELECT makes a lead of another account (or a missing one) insert
         // nothing instead of failing, and the unique key skips enrolled leads.
-        let result = sqlx::query(
+        let inserted: Option<Uuid> = sqlx::query_scalar(
             "INSERT INTO enrollments (id, account_id, campaign_id, lead_id, status, current_step, created_at) \
              SELECT $1, $2, $3, id, 'pending', 0, $5 FROM leads WHERE account_id = $2 AND id = $4 \
-             ON CONFLICT DO NOTHING",
+             ON CONFLICT DO NOTHING RETURNING id",
         )
         .bind(EnrollmentId::new().0)
         .bind(account.0)
         .bind(campaign.0)
         .bind(lead.0)
         .bind(micros(now))
-        .execute(&mut *conn)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(map_error)?;
-        added += result.rows_affected();
+        added.extend(inserted.map(EnrollmentId));
     }
     Ok(added)
 }

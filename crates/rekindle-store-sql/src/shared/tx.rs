@@ -251,13 +251,13 @@ impl TenantTx for SqlTenantTx {
         set_campaign_status(&mut self.tx, self.account, id, status, now).await
     }
 
-    async fn enroll_leads(
+    async fn enroll_new_leads(
         &mut self,
         campaign: CampaignId,
         leads: &[LeadId],
         now: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
-        enroll_leads(&mut self.tx, self.account, campaign, leads, now).await
+    ) -> Result<Vec<EnrollmentId>, StoreError> {
+        enroll_new_leads(&mut self.tx, self.account, campaign, leads, now).await
     }
 
     async fn list_enrollments(
