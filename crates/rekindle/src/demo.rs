@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chrono::Utc;
+use rekindle_channels::ClickClaims;
 use rekindle_config::Config;
 use rekindle_domain::campaign::{CampaignSpec, SendingWindow, StepSpec};
 use rekindle_domain::{
@@ -15,9 +16,10 @@ use rekindle_domain::{
 use rekindle_services::crew::NEXT_STEP_STAGE_NAME;
 use rekindle_services::replies::{InboundReply, ingest_reply};
 use rekindle_services::worker::Worker;
-use rekindle_services::{App, accounts, campaigns, report};
+use rekindle_services::{App, accounts, campaigns, report, tracking};
 use rekindle_store::{Actor, CrewRunFilter, LeadFilter, Message, NewAccount, PageRequest};
 use rekindle_store_sqlite::SqliteStore;
+use url::Url;
 
 use crate::cli::DemoArgs;
 use crate::commands::{import_options, import_with_progress, print_import_report};
@@ -110,7 +112,7 @@ pub async fn run(config: &Config, args: DemoArgs) -> anyhow::Result<ExitCode> {
     );
     worker.run_due(first_step, MAX_WORKER_ROUNDS).await?;
 
-    println!("\n5. Simulated replies, fed through the same path real replies take");
+    println!("\n5. Simulated replies and a click, fed through the paths real ones take");
     feed_replies(&app, account.id, campaign).await?;
 
     let horizon = Utc::now() + chrono::Duration::days(FOLLOW_UP_HORIZON_DAYS);
@@ -266,8 +268,25 @@ async fn feed_replies(app: &App, account: AccountId, campaign: CampaignId) -> an
     if sent.is_empty() {
         println!("  no email was sent, so there is nothing to reply to");
     }
+
+    // The next lead clicks a link, as a tracked redirect would report it.
+    if let Some(message) = sent.get(SAMPLE_REPLIES.len()) {
+        let claims = ClickClaims {
+            account_id: account,
+            message_id: message.id,
+            url: Url::parse(DEMO_CLICKED_URL)?,
+        };
+        tracking::record_click(app, &claims, Utc::now()).await?;
+        println!(
+            "  {} clicks the link in the email\n    -> the follow-up is brought forward to a day after the click",
+            message.to_address
+        );
+    }
     Ok(())
 }
+
+/// The link the demo's clicking lead follows.
+const DEMO_CLICKED_URL: &str = "https://northwind.example/case-studies";
 
 /// Leads shown with their score reasons in the demo report.
 const TOP_LEADS: usize = 5;
@@ -432,7 +451,8 @@ async fn print_follow_up_decisions(
         println!("  no follow-up fell due: every lead replied, stopped or has no address");
     }
     for (decision, leads) in decisions {
-        println!("    {leads:>3} leads: {decision}");
+        let noun = if leads == 1 { "lead" } else { "leads" };
+        println!("    {leads:>3} {noun}: {decision}");
     }
     Ok(())
 }

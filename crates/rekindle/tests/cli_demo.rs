@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use rekindle_domain::{AccountId, MessageStatus};
+use rekindle_domain::AccountId;
 use rekindle_store::{LeadFilter, PageRequest, Store};
 use rekindle_store_sqlite::SqliteStore;
 
@@ -57,10 +57,7 @@ async fn run_demo(csv: Option<&Path>, extra: &[&str]) -> (usize, String) {
         .await
         .unwrap()
         .items;
-    let sent = messages
-        .iter()
-        .filter(|m| m.status == MessageStatus::Sent || m.status == MessageStatus::Replied)
-        .count();
+    let sent = messages.iter().filter(|m| m.sent_at.is_some()).count();
     let leads = tx
         .list_leads(&LeadFilter::default(), PageRequest::default())
         .await
@@ -83,10 +80,15 @@ async fn run_demo(csv: Option<&Path>, extra: &[&str]) -> (usize, String) {
 async fn demo_runs_on_the_built_in_sample() {
     let (sent, stdout) = run_demo(None, &[]).await;
     // 21 first emails (22 leads, one of them without an email), and a
-    // follow-up for each lead but the 4 that replied.
+    // follow-up for each lead but the 4 that replied: one a day after its
+    // click, the others when the step falls due.
     assert_eq!(sent, 21 + 17, "{stdout}");
     assert!(
-        stdout.contains("17 leads: follow up by email. No reply 3 days"),
+        stdout.contains("16 leads: follow up by email. No reply 3 days"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 lead: follow up by email. The lead clicked a link"),
         "{stdout}"
     );
     assert!(
