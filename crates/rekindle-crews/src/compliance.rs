@@ -125,8 +125,14 @@ impl fmt::Display for ComplianceViolation {
             Self::NoLawfulBasis { channel, consent } => {
                 let basis = consent.map_or("none recorded", |basis| basis.as_str());
                 let rule = match channel {
-                    Channel::Email => "email on legitimate interest needs a business contact",
-                    Channel::Sms | Channel::Whatsapp => "text messages need consent or a contract",
+                    Channel::Email => {
+                        "email on legitimate interest needs a business contact; record consent \
+                         with POST /api/v1/leads/{id}/consent"
+                    }
+                    Channel::Sms | Channel::Whatsapp => {
+                        "text messages need consent or a contract; record it with \
+                         POST /api/v1/leads/{id}/consent"
+                    }
                 };
                 write!(f, "no lawful basis for {channel} (basis: {basis}): {rule}")
             }
@@ -189,8 +195,8 @@ pub fn check_compliance(
     }
 }
 
-/// Checks the lawful basis for contacting a lead on `channel`: consent or a
-/// contract allow every channel; legitimate interest, or no record, allows
+/// Checks the lawful basis for contacting a lead on `channel`. Consent or a
+/// contract allow every channel. Legitimate interest, or no record, allows
 /// email to a business contact only. Withdrawn consent allows nothing.
 pub fn has_lawful_basis(
     channel: Channel,

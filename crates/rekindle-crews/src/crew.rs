@@ -341,7 +341,7 @@ fn lead_run(
     let outcome = match result {
         Ok(prepared) => LeadOutcome::Prepared(Box::new(prepared)),
         Err((stage, error)) => {
-            tracing::warn!(lead_id = %lead_id, stage, class = %error.class, "crew stage failed for lead");
+            tracing::warn!(lead_id = %lead_id, stage, class = %error.class, error = %error.message, "crew stage failed for lead");
             LeadOutcome::Failed { stage, error }
         }
     };

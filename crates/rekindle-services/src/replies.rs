@@ -165,10 +165,13 @@ async fn find_sender(
                 .await?
         }
     };
-    let lead = leads
-        .into_iter()
-        .next()
-        .ok_or_else(|| ServiceError::not_found("lead with sender", &inbound.from))?;
+    let lead = leads.into_iter().next().ok_or_else(|| {
+        ServiceError::Invalid(format!(
+            "no lead of this account has the sender address {:?}: create the lead first, \
+                 or send the reply's In-Reply-To header",
+            inbound.from
+        ))
+    })?;
     Ok((lead, None))
 }
 

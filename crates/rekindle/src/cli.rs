@@ -145,11 +145,11 @@ pub enum CrewRunsCommand {
         /// Only the runs of this campaign (its id).
         #[arg(long)]
         campaign: Option<String>,
-        /// Only runs with this status: running, succeeded or failed.
+        /// Only runs with this status: running, succeeded, failed or skipped.
         #[arg(long)]
         status: Option<String>,
         /// Runs to list, 1 to 200.
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=200))]
         limit: u32,
     },
     /// Show one crew run with the stage runs of each lead.

@@ -78,7 +78,7 @@ async fn list(
         status: status
             .map(|text| text.parse::<RunStatus>())
             .transpose()
-            .context("invalid --status: use running, succeeded or failed")?,
+            .context("invalid --status")?,
     };
     let mut tx = app.store.begin(account).await?;
     let page = tx

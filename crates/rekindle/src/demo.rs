@@ -13,11 +13,11 @@ use rekindle_domain::campaign::{CampaignSpec, SendingWindow, StepSpec};
 use rekindle_domain::{
     AccountId, CampaignId, Channel, EnrollmentStatus, MessageStatus, ReplyLabel, Tier, Tone,
 };
-use rekindle_services::crew::NEXT_STEP_STAGE_NAME;
+use rekindle_services::crew::{ADDRESS_STAGE_NAME, NEXT_STEP_STAGE_NAME};
 use rekindle_services::replies::{InboundReply, ingest_reply};
 use rekindle_services::worker::Worker;
 use rekindle_services::{App, accounts, campaigns, report, tracking};
-use rekindle_store::{Actor, CrewRunFilter, LeadFilter, Message, NewAccount, PageRequest};
+use rekindle_store::{Actor, CrewRunFilter, Lead, LeadFilter, Message, NewAccount, PageRequest};
 use rekindle_store_sqlite::SqliteStore;
 use url::Url;
 
@@ -393,14 +393,7 @@ async fn print_stopped_leads(
         let Some(lead) = tx.get_lead(enrollment.lead_id).await? else {
             continue;
         };
-        let name = [
-            lead.fields.first_name.as_deref(),
-            lead.fields.last_name.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
+        let name = lead_name(&lead);
         let reason = enrollment
             .stop_reason
             .as_deref()
@@ -433,9 +426,24 @@ async fn print_follow_up_decisions(
         .list_crew_runs(&filter, PageRequest::new(None, Some(200)))
         .await?;
     let mut decisions: std::collections::BTreeMap<String, usize> = Default::default();
-    for run in runs.items.iter().filter(|run| run.step_position == Some(2)) {
+    let mut without_address = Vec::new();
+    for run in &runs.items {
         for stage in tx.list_stage_runs(run.id).await? {
-            if stage.stage != NEXT_STEP_STAGE_NAME {
+            if stage.stage == ADDRESS_STAGE_NAME {
+                let name = match stage.lead_id {
+                    Some(id) => tx.get_lead(id).await?.map(|lead| lead_name(&lead)),
+                    None => None,
+                };
+                // The summary reads "lead <id>: <reason>".
+                let reason = stage
+                    .input_summary
+                    .split_once(": ")
+                    .map_or(stage.input_summary.as_str(), |(_, rest)| rest);
+                let name = name.unwrap_or_else(|| "a deleted lead".to_owned());
+                without_address.push(format!("{name}: {reason}"));
+                continue;
+            }
+            if stage.stage != NEXT_STEP_STAGE_NAME || run.step_position != Some(2) {
                 continue;
             }
             // The summary reads "lead <id>: <action>. <reason>".
@@ -454,7 +462,26 @@ async fn print_follow_up_decisions(
         let noun = if leads == 1 { "lead" } else { "leads" };
         println!("    {leads:>3} {noun}: {decision}");
     }
+    if !without_address.is_empty() {
+        println!("  Leads that skipped a step for want of an address:");
+        without_address.sort();
+        for summary in without_address {
+            println!("    {summary}");
+        }
+    }
     Ok(())
+}
+
+/// Returns the lead's first and last name, as far as they are known.
+fn lead_name(lead: &Lead) -> String {
+    [
+        lead.fields.first_name.as_deref(),
+        lead.fields.last_name.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ")
 }
 
 /// Words a sales team uses for each reply label.
@@ -500,7 +527,7 @@ async fn print_report(
         f.leads, f.enrolled, f.sent, f.replied, f.positive, f.meetings, f.opted_out
     );
     println!(
-        "    replied counts people, so an out-of-office notice is not a reply. The local outbox sends no delivery or open events, so delivered ({}) and opened ({}) only count messages that got a reply; no email was opened.",
+        "    replied counts people, so an out-of-office notice is not a reply. The local outbox reports no deliveries or opens, so delivered ({}) and opened ({}) count only the messages that got a reply or a click, which prove both.",
         f.delivered, f.opened
     );
     println!(

@@ -111,7 +111,7 @@ impl Stage for WriterStage<'_> {
             "lead {}: {} step {}, tone {}, writer {}, {} signals",
             input.lead_id,
             input.channel,
-            input.step_index,
+            input.step_index + 1,
             input.tone,
             self.writer.name(),
             input.research.signals.len(),

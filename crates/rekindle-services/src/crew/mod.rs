@@ -9,6 +9,7 @@ mod preview;
 mod results;
 
 pub use follow_up::NEXT_STEP_STAGE_NAME;
+pub use results::ADDRESS_STAGE_NAME;
 
 pub use preview::{PREVIEW_MAX_LEADS, preview_step};
 
@@ -92,8 +93,8 @@ struct StepContext {
     tasks: Vec<LeadTask>,
     /// Enrollments whose lead has no address for this step's channel.
     skipped: Vec<Enrollment>,
-    /// Follow-ups the engagement crew holds back (leads that wait or stop).
-    held: Vec<(Enrollment, FollowUp)>,
+    /// Follow-ups the engagement crew does not write now (leads that wait or stop).
+    waiting_or_stopped: Vec<(Enrollment, FollowUp)>,
 }
 
 /// Writes and schedules step `position` for a batch of enrollments, as at
@@ -105,13 +106,22 @@ pub async fn prepare_step(
     payload: PrepareStepPayload,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
+    let started_at = Utc::now();
     let Some(context) = load_step_context(app, account_id, &payload, now).await? else {
         return Ok(());
     };
+    // Enrollments that moved on since the job was queued (a reply, a pause)
+    // leave nothing to prepare or record.
+    if context.planned.is_empty()
+        && context.skipped.is_empty()
+        && context.waiting_or_stopped.is_empty()
+    {
+        return Ok(());
+    }
     let account_zone = parse_time_zone(&context.account.time_zone).unwrap_or(chrono_tz::UTC);
 
     // Leads the engagement crew moved to another channel are written and
-    // placed as a batch of that channel. Held and skipped leads are stored
+    // placed as a batch of that channel. Waiting, stopped and skipped leads are stored
     // with the first batch.
     let mut first = true;
     for (channel, planned, tasks) in by_channel(&context.step, context.planned, context.tasks) {
@@ -135,7 +145,12 @@ pub async fn prepare_step(
             planned: &planned,
             runs: &report.leads,
             skipped: if first { &context.skipped } else { &[] },
-            held: if first { &context.held } else { &[] },
+            waiting_or_stopped: if first {
+                &context.waiting_or_stopped
+            } else {
+                &[]
+            },
+            started_at,
         };
         results::store_step_results(app, account_id, batch, now).await?;
         first = false;
@@ -145,7 +160,7 @@ pub async fn prepare_step(
 
 /// Splits a batch by the channel each lead's message goes out on, the
 /// step's own channel first. It always returns the step's channel, so a
-/// batch whose leads are all held or skipped is still stored.
+/// batch whose leads all wait, stop or skip is still stored.
 fn by_channel(
     step: &Step,
     planned: Vec<Planned>,
@@ -254,7 +269,7 @@ async fn load_step_context(
         planned: Vec::new(),
         tasks: Vec::new(),
         skipped: Vec::new(),
-        held: Vec::new(),
+        waiting_or_stopped: Vec::new(),
     };
     let open = batch.open_enrollments(payload);
     for (enrollment, lead) in open {
@@ -270,8 +285,10 @@ async fn load_step_context(
             Some(FollowUp::Write {
                 channel, context, ..
             }) => (*channel, Some(context.clone())),
-            Some(held) => {
-                context.held.push((enrollment, held.clone()));
+            Some(decision) => {
+                context
+                    .waiting_or_stopped
+                    .push((enrollment, decision.clone()));
                 continue;
             }
             None => (context.step.spec.channel, None),

@@ -30,8 +30,11 @@ pub(super) struct StepBatch<'a> {
     pub planned: &'a [Planned],
     pub runs: &'a [LeadRun],
     pub skipped: &'a [Enrollment],
-    /// Follow-ups the engagement crew holds back: leads that wait or stop.
-    pub held: &'a [(Enrollment, FollowUp)],
+    /// Follow-ups the engagement crew does not write now: leads that wait or stop.
+    pub waiting_or_stopped: &'a [(Enrollment, FollowUp)],
+    /// When the batch started on the clock, which differs from the batch's
+    /// `now` when a job runs early (`Worker::run_due`).
+    pub started_at: DateTime<Utc>,
 }
 
 pub(super) async fn store_step_results(
@@ -46,7 +49,7 @@ pub(super) async fn store_step_results(
         campaign_id: Some(batch.campaign.id),
         step_position: Some(batch.step.position),
         leads_total: batch.runs.len() as i32,
-        started_at: now,
+        started_at: batch.started_at,
     };
     let mut tx = app.store.begin(account_id).await?;
     tx.insert_crew_run(&crew_run).await?;
@@ -98,18 +101,19 @@ pub(super) async fn store_step_results(
             }
         }
     }
-    for (enrollment, follow_up) in batch.held {
+    for (enrollment, follow_up) in batch.waiting_or_stopped {
         stage_runs.push(decision_stage_run(
             crew_run.id,
             enrollment.lead_id,
             follow_up,
         ));
-        record_held(&mut writes, &batch, enrollment, follow_up);
+        record_waiting_or_stopped(&mut writes, &batch, enrollment, follow_up);
     }
     writes.flush(&mut *tx, now).await?;
 
     // A lead without an address for this channel skips the step.
     for enrollment in batch.skipped {
+        stage_runs.push(skipped_stage_run(crew_run.id, enrollment.lead_id, &batch));
         advance_after_step(
             &mut *tx,
             account_id,
@@ -145,13 +149,13 @@ pub(super) async fn store_step_results(
             "prepared": prepared,
             "failed": failed,
             "skipped": batch.skipped.len(),
-            "held": batch.held.len(),
+            "waiting_or_stopped": batch.waiting_or_stopped.len(),
         })),
         now,
     )
     .await?;
     tx.commit().await?;
-    tracing::info!(account_id = %account_id, campaign_id = %batch.campaign.id, position = batch.step.position, prepared, failed, skipped = batch.skipped.len(), held = batch.held.len(), "campaign step prepared");
+    tracing::info!(account_id = %account_id, campaign_id = %batch.campaign.id, position = batch.step.position, prepared, failed, skipped = batch.skipped.len(), waiting_or_stopped = batch.waiting_or_stopped.len(), "campaign step prepared");
     Ok(())
 }
 
@@ -193,6 +197,37 @@ pub(crate) fn stage_runs_of(crew_run: CrewRunId, run: &LeadRun) -> Vec<NewStageR
             fallback_detail: record.notes.fallback.as_ref().map(|f| f.message.clone()),
         })
         .collect()
+}
+
+/// Name of the stage run recorded for a lead that skips a step because it
+/// has no address for the step's channel.
+pub const ADDRESS_STAGE_NAME: &str = "address";
+
+/// Builds the skipped stage run of a lead without an address for the step.
+fn skipped_stage_run(crew_run: CrewRunId, lead_id: LeadId, batch: &StepBatch<'_>) -> NewStageRun {
+    let channel = batch.step.spec.channel;
+    NewStageRun {
+        crew_run_id: crew_run,
+        lead_id: Some(lead_id),
+        stage: ADDRESS_STAGE_NAME.to_owned(),
+        status: RunStatus::Skipped,
+        input_summary: format!(
+            "lead {lead_id}: no {} for step {} ({channel}), so it moves to the next step",
+            if channel == Channel::Email {
+                "email address"
+            } else {
+                "phone number"
+            },
+            batch.step.position
+        ),
+        output: serde_json::Value::Null,
+        duration_ms: 0,
+        tokens: 0,
+        error_class: None,
+        error: None,
+        fallback: None,
+        fallback_detail: None,
+    }
 }
 
 /// Builds the failed stage run of a prepared message that found no send slot.
@@ -312,10 +347,10 @@ fn record_failure(
     });
 }
 
-/// Records a follow-up the engagement crew held back. A lead that waits
-/// gets the step's crew again at the time the decision named; a lead that
-/// stops ends its enrollment with the decision's explanation.
-fn record_held(
+/// Records a follow-up the engagement crew did not write now. A lead that
+/// waits gets the step's crew again at the time the decision named. A lead
+/// that stops ends its enrollment with the decision's explanation.
+fn record_waiting_or_stopped(
     writes: &mut BatchWrites,
     batch: &StepBatch<'_>,
     enrollment: &Enrollment,
