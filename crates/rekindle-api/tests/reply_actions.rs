@@ -16,6 +16,7 @@ on_both_backends!(
     positive_reply_raises_alert => positive_reply_raises_alert,
     referral_stores_new_contact => referral_stores_new_contact,
     sms_opt_out_is_confirmed => sms_opt_out_is_confirmed,
+    reply_without_headers_finds_message => reply_without_headers_finds_message,
 );
 
 async fn ingest(server: &TestServer, owner: &Session, body: Value) -> Value {
@@ -238,4 +239,62 @@ async fn sms_opt_out_is_confirmed(harness: &Harness) {
         (resume - week).num_minutes().abs() < 5,
         "resumes in a week: {resume}"
     );
+}
+
+/// A reply recorded without `in_reply_to` answers the latest message sent to
+/// its lead, so the campaign's funnel counts it.
+async fn reply_without_headers_finds_message(harness: &Harness) {
+    let server = TestServer::start(harness).await;
+    let owner = server.signup("Threadless").await;
+    let lead = server
+        .create_lead(&owner, "plain@threadless.example.com")
+        .await;
+    let campaign = server
+        .post_expect(
+            &owner,
+            "/api/v1/campaigns",
+            json!({ "name": "Threadless", "steps": [{ "channel": "email", "delay_days": 0 }] }),
+            201,
+        )
+        .await;
+    let campaign = campaign["id"].as_str().unwrap().to_owned();
+    for (path, status) in [("enrollments", 200), ("launch", 202)] {
+        let body = if path == "launch" {
+            json!({})
+        } else {
+            json!({ "lead_ids": [lead] })
+        };
+        server
+            .post_expect(
+                &owner,
+                &format!("/api/v1/campaigns/{campaign}/{path}"),
+                body,
+                status,
+            )
+            .await;
+    }
+    server.run_jobs().await;
+    let messages = server
+        .get_json(&owner, &format!("/api/v1/messages?campaign_id={campaign}"))
+        .await;
+    let sent = &messages["items"][0];
+    assert_eq!(sent["status"], "sent", "{messages}");
+
+    let reply = ingest(
+        &server,
+        &owner,
+        json!({ "channel": "email", "from": "plain@threadless.example.com",
+                "text": "Yes, interested. Can we talk on Thursday?" }),
+    )
+    .await;
+    assert_eq!(reply["label"], "meeting_request");
+    let replies = server.get_json(&owner, "/api/v1/replies").await;
+    assert_eq!(replies["items"][0]["message_id"], sent["id"], "{replies}");
+    let funnel = server
+        .get_json(
+            &owner,
+            &format!("/api/v1/analytics/funnel?campaign_id={campaign}"),
+        )
+        .await;
+    assert_eq!(funnel["replied"], 1, "{funnel}");
 }

@@ -172,7 +172,13 @@ async fn find_sender(
             inbound.from
         ))
     })?;
-    Ok((lead, None))
+    // Without threading headers, the reply answers the latest message sent
+    // to its lead on its channel.
+    let message = match tx.latest_sent_to_lead(lead.id, inbound.channel).await? {
+        Some(id) => tx.get_message(id).await?,
+        None => None,
+    };
+    Ok((lead, message))
 }
 
 async fn apply_label(

@@ -561,6 +561,12 @@ pub trait TenantTx: Send {
         unique_key: &str,
         run_at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+    /// Returns the message most recently sent to `lead` on `channel`.
+    async fn latest_sent_to_lead(
+        &mut self,
+        lead: LeadId,
+        channel: Channel,
+    ) -> Result<Option<MessageId>, StoreError>;
     /// Returns the sent messages of these enrollments with their counters,
     /// ordered by enrollment and step position.
     async fn sent_activity(

@@ -622,6 +622,10 @@ impl TenantTx for SqlTenantTx {
         bring_job_forward(&mut self.tx, self.account, unique_key, run_at).await
     }
 
+    async fn latest_sent_to_lead(&mut self, lead: LeadId, channel: Channel) -> Result<Option<MessageId>, StoreError> {
+        latest_sent_to_lead(&mut self.tx, self.account, lead, channel).await
+    }
+
     async fn sent_activity(&mut self, enrollments: &[EnrollmentId]) -> Result<Vec<SentActivity>, StoreError> {
         sent_activity(&mut self.tx, self.account, enrollments).await
     }

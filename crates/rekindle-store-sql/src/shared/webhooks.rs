@@ -162,6 +162,25 @@ async fn get_engagement(
     Ok(read_engagement(conn, account, &[message]).await?.remove(&message))
 }
 
+async fn latest_sent_to_lead(
+    conn: &mut Conn,
+    account: AccountId,
+    lead: LeadId,
+    channel: Channel,
+) -> Result<Option<MessageId>, StoreError> {
+    let id: Option<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM messages WHERE account_id = $1 AND lead_id = $2 AND channel = $3 \
+         AND sent_at IS NOT NULL ORDER BY sent_at DESC, id DESC LIMIT 1",
+    )
+    .bind(account.0)
+    .bind(lead.0)
+    .bind(channel.as_str())
+    .fetch_optional(conn)
+    .await
+    .map_err(map_error)?;
+    Ok(id.map(MessageId))
+}
+
 async fn sent_activity(
     conn: &mut Conn,
     account: AccountId,
