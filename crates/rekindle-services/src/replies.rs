@@ -172,8 +172,8 @@ async fn find_sender(
             inbound.from
         ))
     })?;
-    // Without threading headers, the reply answers the latest message sent
-    // to its lead on its channel.
+    // Without threading headers, the reply is taken as a reply to the latest
+    // message sent to its lead on its channel.
     let message = match tx.latest_sent_to_lead(lead.id, inbound.channel).await? {
         Some(id) => tx.get_message(id).await?,
         None => None,
