@@ -241,8 +241,8 @@ async fn sms_opt_out_is_confirmed(harness: &Harness) {
     );
 }
 
-/// A reply recorded without `in_reply_to` answers the latest message sent to
-/// its lead, so the campaign's funnel counts it.
+/// Checks that a reply recorded without `in_reply_to` is linked to the latest
+/// message sent to its lead, so the campaign's funnel counts it.
 async fn reply_without_headers_finds_message(harness: &Harness) {
     let server = TestServer::start(harness).await;
     let owner = server.signup("Threadless").await;

@@ -50,8 +50,8 @@ pub struct SubjectInput {
     pub step_index: u32,
     /// The writer's subject, kept as variant A when it meets the limits.
     pub draft_subject: Option<String>,
-    /// What the lead did after the previous step. A follow-up with it gets
-    /// subjects that refer to the lead's click or question.
+    /// The lead's actions after the previous step. A follow-up with them
+    /// gets subjects that refer to the lead's click or question.
     pub engagement: Option<EngagementContext>,
 }
 
@@ -75,9 +75,9 @@ impl SubjectVariants {
     }
 }
 
-/// Builds the variants for one lead: for a follow-up after a click, a bounce
-/// or a question, subjects that refer to it; else the general ones, which
-/// keep the writer's subject.
+/// Builds the variants for one lead. A follow-up after a click, a bounce or
+/// a question gets subjects that refer to it. Other messages get the general
+/// ones, which keep the writer's subject.
 pub fn subject_variants(input: &SubjectInput) -> SubjectVariants {
     let notable = |engagement: &&EngagementContext| {
         engagement.clicked.is_some() || engagement.previous_bounced || engagement.question.is_some()

@@ -37,9 +37,9 @@ pub(crate) async fn advance_with_steps(
     position: i32,
     at: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    // The engagement crew decides when the step is due, so the follow-up
-    // can refer to what the lead did in the meantime; it waits again if the
-    // lead's local calendar puts the due time a little later.
+    // The step is prepared when it falls due, so the follow-up can refer to
+    // what the lead did in the meantime. The engagement crew waits again if
+    // the lead's local calendar puts the due time a little later.
     let due = |next: &Step| at + TimeDelta::days(i64::from(next.spec.delay_days));
     advance(tx, account, campaign, steps, enrollment, position, due).await
 }

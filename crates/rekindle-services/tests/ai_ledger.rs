@@ -120,8 +120,9 @@ async fn reservations_hold_across_stores(harness: &Harness) {
         .unwrap();
 }
 
-/// A reservation that is never settled, as after a crash mid-call, blocks
-/// the budget while the row is busy and is dropped after 15 idle minutes.
+/// Checks that a reservation never settled, as after a crash mid-call,
+/// blocks the budget while the row is busy and is dropped after 15 idle
+/// minutes.
 async fn stale_reservation_is_dropped(harness: &Harness) {
     let account: AccountId = create_account(&*harness.store(), "Crashed Ltd").await;
     let day = NaiveDate::from_ymd_opt(2026, 12, 15).unwrap();

@@ -1,6 +1,6 @@
-//! The engagement crew's decision before a follow-up: from the lead's sent
-//! messages and what the lead did with them, follow up now (on the planned
-//! channel or another one), wait, or stop, by
+//! The engagement crew's decision before a follow-up. From the lead's sent
+//! messages and what the lead did with them, it chooses to follow up now (on
+//! the planned channel or another one), wait, or stop, by
 //! [`rekindle_crews::engagement::next_best_step`].
 //!
 //! Replies are not read here: the reply path has already stopped or paused
